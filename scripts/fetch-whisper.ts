@@ -1,0 +1,167 @@
+#!/usr/bin/env bun
+// Builds the pinned whisper.cpp into lib/:
+//   libsona-whisper-<level>.so   one self-contained library per CPU level (whisper + ggml + shim,
+//                                static libstdc++, no OpenMP; needs only libc and libm)
+//   whisper-cli, whisper-server  from the same source and flags, at the best level this host
+//                                supports (parity test and benchmarks)
+//   build-info.json              what was built and from what
+// The source comes from the npm package named in .whisper.cpp-commit and is checked against the
+// pinned integrity hash; SONA_WHISPER_SRC=<dir> uses a local tree instead. Builds are cached in
+// $SONA_BUILD_CACHE (default ~/.cache/sona-build), keyed by every input, so reruns are instant.
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { CPU_LEVELS, chooseCpuLevel, cpuFlags } from "../src/engine/cpu.ts";
+
+const root = resolve(import.meta.dir, "..");
+const here = join(root, "scripts/whisper");
+const libDir = join(root, "lib");
+const jobs = String(Math.max(1, navigator.hardwareConcurrency));
+
+function die(message: string): never {
+  console.error(`fetch-whisper: ${message}`);
+  process.exit(1);
+}
+
+function run(cmd: string[], opts: { cwd?: string; log?: string } = {}): string {
+  const p = Bun.spawnSync(cmd, { cwd: opts.cwd, stdout: "pipe", stderr: "pipe" });
+  const out = p.stdout.toString() + p.stderr.toString();
+  if (opts.log) writeFileSync(opts.log, out, { flag: "a" });
+  if (p.exitCode !== 0) {
+    const tail = out.trim().split("\n").slice(-30).join("\n");
+    die(`command failed (${p.exitCode}): ${cmd.join(" ")}\n${tail}`);
+  }
+  return out;
+}
+
+function toolVersion(tool: string, hint: string): string {
+  const p = Bun.which(tool);
+  if (!p) die(`${tool} not found. ${hint}`);
+  return Bun.spawnSync([p, "--version"]).stdout.toString().split("\n")[0] ?? tool;
+}
+
+const cmake = toolVersion("cmake", "Install it (Debian: apt-get install cmake).");
+const cxx = toolVersion("g++", "A C++ compiler is needed (Debian: apt-get install g++).");
+const cc = toolVersion("gcc", "A C compiler is needed (Debian: apt-get install gcc).");
+
+const [version, pkg, integrity] = readFileSync(join(root, ".whisper.cpp-commit"), "utf8").trim().split(/\s+/);
+if (!version || !pkg || !integrity?.startsWith("sha512-")) die(".whisper.cpp-commit must read: <version> <npm-package@version> sha512-<hash>");
+const localSrc = process.env.SONA_WHISPER_SRC ? resolve(process.env.SONA_WHISPER_SRC) : undefined;
+
+function hashTree(dir: string, h = createHash("sha256"), rel = ""): string {
+  for (const name of readdirSync(join(dir, rel)).sort()) {
+    const r = join(rel, name);
+    const st = statSync(join(dir, r));
+    if (st.isDirectory()) {
+      if (name !== ".git" && !name.startsWith("build")) hashTree(dir, h, r);
+    } else {
+      h.update(r).update(readFileSync(join(dir, r)));
+    }
+  }
+  return rel ? "" : h.digest("hex");
+}
+
+const buildFlags = [
+  "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DCMAKE_POSITION_INDEPENDENT_CODE=ON",
+  "-DGGML_NATIVE=OFF", "-DGGML_OPENMP=OFF", "-DWHISPER_BUILD_TESTS=OFF", "-DWHISPER_SDL2=OFF",
+  "-DWHISPER_CURL=OFF", "-DWHISPER_BUILD_EXAMPLES=ON", "-DWHISPER_BUILD_SERVER=ON",
+];
+const hostLevel = chooseCpuLevel(cpuFlags()).level.name;
+const inputs = {
+  source: localSrc ? `tree:${hashTree(localSrc)}` : integrity,
+  patch: readFileSync(join(here, "abort-in-graph.patch"), "utf8"),
+  shim: readFileSync(join(here, "shim.c"), "utf8"),
+  exports: readFileSync(join(here, "exports.map"), "utf8"),
+  script: readFileSync(import.meta.path, "utf8"),
+  levels: CPU_LEVELS,
+  buildFlags, hostLevel, cmake, cxx, cc,
+};
+const key = createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
+const cacheRoot = process.env.SONA_BUILD_CACHE
+  ? resolve(process.env.SONA_BUILD_CACHE)
+  : join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sona-build");
+const cached = join(cacheRoot, `whisper-${key}`);
+
+function install(): void {
+  mkdirSync(libDir, { recursive: true });
+  const stamp = join(libDir, ".whisper-key");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === key) return;
+  for (const f of readdirSync(cached)) cpSync(join(cached, f), join(libDir, f));
+  writeFileSync(stamp, key);
+}
+
+if (existsSync(join(cached, "build-info.json"))) {
+  install();
+  console.error(`fetch-whisper: whisper.cpp ${version} up to date (cache ${key})`);
+  process.exit(0);
+}
+
+const started = performance.now();
+const work = join(cacheRoot, `work-${key}-${process.pid}`);
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+const log = join(work, "build.log");
+console.error(`fetch-whisper: building whisper.cpp ${version} (levels ${CPU_LEVELS.map((l) => l.name).join(", ")}; log ${log})`);
+
+// 1. source
+let src: string;
+if (localSrc) {
+  src = join(work, "whisper.cpp");
+  cpSync(localSrc, src, { recursive: true, filter: (p) => !/\/(\.git|build[^/]*)$/.test(p) });
+} else {
+  const tgzDir = join(cacheRoot, "npm");
+  mkdirSync(tgzDir, { recursive: true });
+  const tgzName = `${pkg.replace(/^@/, "").replace("/", "-").replace("@", "-")}.tgz`;
+  const tgz = join(tgzDir, tgzName);
+  if (!existsSync(tgz)) run(["npm", "pack", pkg, "--pack-destination", tgzDir, "--silent"], { log });
+  const actual = `sha512-${createHash("sha512").update(readFileSync(tgz)).digest("base64")}`;
+  if (actual !== integrity) {
+    rmSync(tgz);
+    die(`${tgzName} does not match the pinned hash in .whisper.cpp-commit (got ${actual})`);
+  }
+  run(["tar", "xzf", tgz, "-C", work, "package/cpp/whisper.cpp"], { log });
+  src = join(work, "whisper.cpp");
+  renameSync(join(work, "package/cpp/whisper.cpp"), src);
+}
+run(["patch", "-p1", "--forward", "--batch", "-i", join(here, "abort-in-graph.patch")], { cwd: src, log });
+
+// 2. one static build + linked .so per level
+const out = join(work, "out");
+mkdirSync(out);
+const include = ["-I", join(src, "include"), "-I", join(src, "ggml/include")];
+for (const level of CPU_LEVELS) {
+  const t0 = performance.now();
+  const build = join(work, `build-${level.name}`);
+  const levelFlags = Object.entries(level.cmake).map(([k, v]) => `-D${k}=${v}`);
+  run(["cmake", "-S", src, "-B", build, ...buildFlags, ...levelFlags], { log });
+  const targets = ["whisper", ...(level.name === hostLevel ? ["whisper-cli", "whisper-server"] : [])];
+  run(["cmake", "--build", build, "-j", jobs, "--target", ...targets], { log });
+  const shimObj = join(build, "shim.o");
+  run(["gcc", "-O2", "-fPIC", "-fvisibility=hidden", "-std=c11", ...include, "-c", join(here, "shim.c"), "-o", shimObj], { log });
+  const so = join(out, `libsona-whisper-${level.name}.so`);
+  run([
+    "g++", "-shared", "-o", so, `-Wl,-soname,libsona-whisper-${level.name}.so`, shimObj,
+    "-Wl,--whole-archive", join(build, "src/libwhisper.a"), join(build, "ggml/src/libggml.a"),
+    join(build, "ggml/src/libggml-cpu.a"), join(build, "ggml/src/libggml-base.a"), "-Wl,--no-whole-archive",
+    "-static-libstdc++", "-static-libgcc", "-lpthread", "-lm",
+    `-Wl,--version-script=${join(here, "exports.map")}`, "-Wl,--no-undefined", "-Wl,--gc-sections", "-Wl,-O1", "-s",
+  ], { log });
+  if (level.name === hostLevel) {
+    for (const exe of ["whisper-cli", "whisper-server"]) cpSync(join(build, "bin", exe), join(out, exe));
+  }
+  console.error(`fetch-whisper: ${level.name} built in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+writeFileSync(join(out, "build-info.json"), JSON.stringify({
+  whisper: version, source: localSrc ? `local tree ${localSrc}` : `${pkg} (${integrity})`,
+  patches: ["abort-in-graph.patch"], key, levels: CPU_LEVELS.map((l) => l.name), tools: `${hostLevel} (whisper-cli, whisper-server)`,
+  built: new Date().toISOString(), compiler: cxx, cmake,
+}, null, 2));
+mkdirSync(cacheRoot, { recursive: true });
+rmSync(cached, { recursive: true, force: true });
+renameSync(out, cached); // atomic: a cache entry is complete or absent
+rmSync(work, { recursive: true, force: true });
+install();
+console.error(`fetch-whisper: done in ${((performance.now() - started) / 1000).toFixed(0)} s (cache ${cached})`);
+

@@ -1,0 +1,173 @@
+// Sona's C shim, linked into the same shared library as whisper.cpp and ggml.
+//
+// bun:ffi cannot pass or return C structs by value, so every by-value whisper.cpp entry point
+// gets a twin here that takes a pointer. The shim also owns three things that must not be
+// JavaScript: the log callback (ggml may log from any thread), the abort check (polled once per
+// graph node, tens of thousands of times a run), and the struct layout report that the
+// TypeScript side checks its field offsets against.
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "whisper.h"
+
+#define SONA_API __attribute__((visibility("default")))
+
+// ---- by-value twins ------------------------------------------------------------------------
+
+static bool sona_abort_check(void *flag) {
+    return atomic_load_explicit((_Atomic int32_t *)flag, memory_order_relaxed) != 0;
+}
+
+// Runs whisper_full with *params. When abort_flag is not NULL, whisper.cpp (and, with Sona's
+// patch, ggml between graph nodes) stops as soon as the int32 it points to becomes non-zero.
+SONA_API int sona_full(struct whisper_context *ctx, const struct whisper_full_params *params,
+                       const float *samples, int n_samples, int32_t *abort_flag) {
+    struct whisper_full_params p = *params;
+    if (abort_flag) {
+        p.abort_callback = sona_abort_check;
+        p.abort_callback_user_data = abort_flag;
+    }
+    return whisper_full(ctx, p, samples, n_samples);
+}
+
+SONA_API struct whisper_context *sona_init_from_file(const char *path,
+                                                     const struct whisper_context_params *params) {
+    return whisper_init_from_file_with_params(path, *params);
+}
+
+SONA_API void sona_token_data(struct whisper_context *ctx, int segment, int token,
+                              whisper_token_data *out) {
+    *out = whisper_full_get_token_data(ctx, segment, token);
+}
+
+// Detects the spoken language from the first 30 s of audio. Returns the language id (or a
+// negative value) and writes its probability. whisper_full would run the same detection
+// internally but keeps the probability to itself.
+SONA_API int sona_detect_language(struct whisper_context *ctx, const float *samples,
+                                  int n_samples, int n_threads, float *probability) {
+    int n = n_samples < 30 * 16000 ? n_samples : 30 * 16000;
+    if (whisper_pcm_to_mel(ctx, samples, n, n_threads) != 0) return -1;
+    float probs[128] = {0};
+    if (whisper_lang_max_id() + 1 > 128) return -2;
+    int id = whisper_lang_auto_detect(ctx, 0, n_threads, probs);
+    if (id >= 0 && probability) *probability = probs[id];
+    return id;
+}
+
+// ---- logging -------------------------------------------------------------------------------
+
+static _Atomic int sona_log_min_level = GGML_LOG_LEVEL_ERROR + 1; // silent by default
+static char sona_last_error_buf[512];
+
+static void sona_log(enum ggml_log_level level, const char *text, void *user_data) {
+    (void)user_data;
+    if (level == GGML_LOG_LEVEL_ERROR && text) {
+        // keep the last error line for messages such as "failed to load model"
+        size_t n = strlen(text);
+        if (n >= sizeof(sona_last_error_buf)) n = sizeof(sona_last_error_buf) - 1;
+        memcpy(sona_last_error_buf, text, n);
+        while (n > 0 && (sona_last_error_buf[n - 1] == '\n' || sona_last_error_buf[n - 1] == ' ')) n--;
+        sona_last_error_buf[n] = 0;
+    }
+    // GGML_LOG_LEVEL_CONT continues the previous line; show it when anything is shown
+    int min = atomic_load(&sona_log_min_level);
+    if ((int)level >= min || (level == GGML_LOG_LEVEL_CONT && min <= GGML_LOG_LEVEL_INFO)) {
+        fputs(text, stderr); // never stdout: that belongs to results and the ready line
+    }
+}
+
+// level: GGML_LOG_LEVEL_DEBUG (1) .. ERROR (4) shows that level and above; 5 silences all.
+SONA_API void sona_log_set_level(int level) {
+    atomic_store(&sona_log_min_level, level);
+    whisper_log_set(sona_log, NULL);
+}
+
+SONA_API const char *sona_last_error(void) { return sona_last_error_buf; }
+SONA_API void sona_clear_last_error(void) { sona_last_error_buf[0] = 0; }
+
+// ---- layout report -------------------------------------------------------------------------
+
+#define FIELD(T, f) n += snprintf(buf + n, sizeof(buf) - n, "\"%s\":%zu,", #f, offsetof(T, f))
+
+SONA_API const char *sona_layout(void) {
+    static char buf[8192];
+    int n = 0;
+    n += snprintf(buf + n, sizeof(buf) - n, "{\"whisper_full_params\":{\"sizeof\":%zu,",
+                  sizeof(struct whisper_full_params));
+    FIELD(struct whisper_full_params, strategy);
+    FIELD(struct whisper_full_params, n_threads);
+    FIELD(struct whisper_full_params, n_max_text_ctx);
+    FIELD(struct whisper_full_params, offset_ms);
+    FIELD(struct whisper_full_params, duration_ms);
+    FIELD(struct whisper_full_params, translate);
+    FIELD(struct whisper_full_params, no_context);
+    FIELD(struct whisper_full_params, no_timestamps);
+    FIELD(struct whisper_full_params, single_segment);
+    FIELD(struct whisper_full_params, print_special);
+    FIELD(struct whisper_full_params, print_progress);
+    FIELD(struct whisper_full_params, print_realtime);
+    FIELD(struct whisper_full_params, print_timestamps);
+    FIELD(struct whisper_full_params, token_timestamps);
+    FIELD(struct whisper_full_params, thold_pt);
+    FIELD(struct whisper_full_params, thold_ptsum);
+    FIELD(struct whisper_full_params, max_len);
+    FIELD(struct whisper_full_params, split_on_word);
+    FIELD(struct whisper_full_params, max_tokens);
+    FIELD(struct whisper_full_params, debug_mode);
+    FIELD(struct whisper_full_params, audio_ctx);
+    FIELD(struct whisper_full_params, tdrz_enable);
+    FIELD(struct whisper_full_params, suppress_regex);
+    FIELD(struct whisper_full_params, initial_prompt);
+    FIELD(struct whisper_full_params, carry_initial_prompt);
+    FIELD(struct whisper_full_params, prompt_tokens);
+    FIELD(struct whisper_full_params, prompt_n_tokens);
+    FIELD(struct whisper_full_params, language);
+    FIELD(struct whisper_full_params, detect_language);
+    FIELD(struct whisper_full_params, suppress_blank);
+    FIELD(struct whisper_full_params, suppress_nst);
+    FIELD(struct whisper_full_params, temperature);
+    FIELD(struct whisper_full_params, max_initial_ts);
+    FIELD(struct whisper_full_params, length_penalty);
+    FIELD(struct whisper_full_params, temperature_inc);
+    FIELD(struct whisper_full_params, entropy_thold);
+    FIELD(struct whisper_full_params, logprob_thold);
+    FIELD(struct whisper_full_params, no_speech_thold);
+    FIELD(struct whisper_full_params, greedy.best_of);
+    FIELD(struct whisper_full_params, beam_search.beam_size);
+    FIELD(struct whisper_full_params, beam_search.patience);
+    FIELD(struct whisper_full_params, new_segment_callback);
+    FIELD(struct whisper_full_params, new_segment_callback_user_data);
+    FIELD(struct whisper_full_params, progress_callback);
+    FIELD(struct whisper_full_params, progress_callback_user_data);
+    FIELD(struct whisper_full_params, encoder_begin_callback);
+    FIELD(struct whisper_full_params, abort_callback);
+    FIELD(struct whisper_full_params, abort_callback_user_data);
+    FIELD(struct whisper_full_params, vad);
+    n--; // drop the trailing comma
+    n += snprintf(buf + n, sizeof(buf) - n, "},\"whisper_context_params\":{\"sizeof\":%zu,",
+                  sizeof(struct whisper_context_params));
+    FIELD(struct whisper_context_params, use_gpu);
+    FIELD(struct whisper_context_params, flash_attn);
+    FIELD(struct whisper_context_params, gpu_device);
+    FIELD(struct whisper_context_params, dtw_token_timestamps);
+    FIELD(struct whisper_context_params, dtw_aheads_preset);
+    n--;
+    n += snprintf(buf + n, sizeof(buf) - n, "},\"whisper_token_data\":{\"sizeof\":%zu,",
+                  sizeof(whisper_token_data));
+    FIELD(whisper_token_data, id);
+    FIELD(whisper_token_data, tid);
+    FIELD(whisper_token_data, p);
+    FIELD(whisper_token_data, plog);
+    FIELD(whisper_token_data, pt);
+    FIELD(whisper_token_data, ptsum);
+    FIELD(whisper_token_data, t0);
+    FIELD(whisper_token_data, t1);
+    FIELD(whisper_token_data, t_dtw);
+    FIELD(whisper_token_data, vlen);
+    n--;
+    snprintf(buf + n, sizeof(buf) - n, "}}");
+    return buf;
+}

@@ -1,0 +1,39 @@
+// CLI flags for transcription options, derived from the one schema in src/options.ts.
+import type { ArgsDef } from "citty";
+import { OPTION_SPECS, type RawValue } from "../options.ts";
+
+const flagName = (field: string, flag?: string | false) => flag || field.replaceAll("_", "-");
+
+// citty reads "--no-x" as "x = false", so a negative option is declared as its positive twin
+const NEGATED: Record<string, string> = { no_fallback: "fallback" };
+
+export function optionArgs(): ArgsDef {
+  const args: ArgsDef = {};
+  for (const spec of OPTION_SPECS) {
+    if (spec.flag === false) continue;
+    if (NEGATED[spec.field]) {
+      args[NEGATED[spec.field]!] = { type: "boolean", negativeDescription: spec.description, description: "Temperature fallback on decoding failure", default: true };
+      continue;
+    }
+    const values = spec.values ? ` (${spec.values.join("|")})` : "";
+    const common = { description: spec.description + values, ...(spec.alias ? { alias: spec.alias } : {}) };
+    args[flagName(spec.field, spec.flag)] =
+      spec.kind === "bool"
+        ? { type: "boolean", ...common }
+        : { type: "string", ...common, ...(spec.default !== undefined ? { default: String(spec.default) } : {}) };
+  }
+  return args;
+}
+
+/** Maps parsed CLI args back to form-field names for parseOptions(). */
+export function rawOptions(args: Record<string, unknown>): Record<string, RawValue> {
+  const raw: Record<string, RawValue> = {};
+  for (const spec of OPTION_SPECS) {
+    if (spec.flag === false) continue;
+    const negated = NEGATED[spec.field];
+    const value = args[negated ?? flagName(spec.field, spec.flag)];
+    if (value === undefined) continue;
+    raw[spec.field] = negated ? !value : (value as RawValue);
+  }
+  return raw;
+}

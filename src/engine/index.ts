@@ -1,0 +1,138 @@
+// The engine as the rest of Sona sees it: load a model, transcribe 16 kHz mono samples with
+// events and cancellation, unload. WhisperEngine runs whisper.cpp in a Worker; tests can pass any
+// other Engine (see test/fake-engine.ts) to the server.
+import { SonaError } from "../errors.ts";
+import { chooseLibrary, type LibraryChoice } from "./library.ts";
+import type { DecodeOptions, FromWorker, ModelDetails, ToWorker } from "./protocol.ts";
+import type { EngineEvent, TranscriptResult } from "./types.ts";
+
+export type { DecodeOptions, ModelDetails } from "./protocol.ts";
+export type * from "./types.ts";
+
+export interface LoadOptions {
+  gpuDevice?: number;
+  noGpu?: boolean;
+}
+
+export interface TranscribeHooks {
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+}
+
+export interface Engine {
+  readonly model: ModelDetails | null;
+  load(path: string, options?: LoadOptions): Promise<ModelDetails>;
+  unload(): Promise<void>;
+  transcribe(samples: Float32Array, options: DecodeOptions, hooks?: TranscribeHooks): Promise<TranscriptResult>;
+  close(): Promise<void>;
+}
+
+export interface EngineInfo {
+  library: LibraryChoice;
+  whisperVersion: string;
+  systemInfo: string;
+}
+
+export class WhisperEngine implements Engine {
+  model: ModelDetails | null = null;
+  private worker?: Worker;
+  private info?: Promise<EngineInfo>;
+  private pending?: { resolve: (m: FromWorker) => void; onEvent?: (e: EngineEvent) => void };
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly abortFlag = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(private readonly options: { verbose?: boolean; flashAttn?: boolean } = {}) {}
+
+  /** Starts the worker and opens the library (once); says which build was chosen and why. */
+  start(): Promise<EngineInfo> {
+    this.info ??= (async () => {
+      const library = chooseLibrary();
+      this.worker = new Worker(new URL("./worker.ts", import.meta.url));
+      this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
+      this.worker.onerror = (e) => this.receive({ type: "failed", code: "internal_error", message: `engine worker failed: ${e.message}` });
+      const ready = await this.send({ type: "init", libPath: library.path, logLevel: this.options.verbose ? 2 : 5 });
+      if (ready.type !== "ready") throw new SonaError("internal_error", failure(ready));
+      return { library, whisperVersion: ready.whisperVersion, systemInfo: ready.systemInfo };
+    })();
+    return this.info;
+  }
+
+  async load(path: string, options: LoadOptions = {}): Promise<ModelDetails> {
+    await this.start();
+    const reply = await this.send({
+      type: "load",
+      path,
+      flashAttn: this.options.flashAttn ?? true,
+      useGpu: !options.noGpu,
+      gpuDevice: options.gpuDevice ?? 0,
+    });
+    if (reply.type !== "loaded") throw new SonaError("invalid_model", failure(reply), { param: "path" });
+    this.model = reply.model;
+    return reply.model;
+  }
+
+  async unload(): Promise<void> {
+    if (!this.worker) return;
+    await this.send({ type: "unload" });
+    this.model = null;
+  }
+
+  async transcribe(samples: Float32Array, options: DecodeOptions, hooks: TranscribeHooks = {}): Promise<TranscriptResult> {
+    if (!this.model) throw new SonaError("no_model", "no model loaded");
+    await this.start();
+    const { signal, onEvent } = hooks;
+    if (signal?.aborted) throw new SonaError("aborted", "transcription aborted");
+    const abort = () => Atomics.store(this.abortFlag, 0, 1);
+    return this.enqueue(async () => {
+      Atomics.store(this.abortFlag, 0, 0);
+      signal?.addEventListener("abort", abort, { once: true });
+      try {
+        // the samples' buffer moves to the worker: no copy of what may be an hour of audio
+        const reply = await this.post({ type: "run", samples, options, abort: this.abortFlag }, [samples.buffer as ArrayBuffer], onEvent);
+        if (reply.type === "done") return reply.result;
+        if (reply.type === "failed") throw new SonaError(reply.code, reply.message);
+        throw new SonaError("internal_error", `unexpected engine reply ${reply.type}`);
+      } finally {
+        signal?.removeEventListener("abort", abort);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.worker) return;
+    Atomics.store(this.abortFlag, 0, 1);
+    await this.queue.catch(() => {});
+    await this.unload().catch(() => {});
+    this.worker.terminate();
+    this.worker = undefined;
+    this.info = undefined;
+  }
+
+  private send(message: ToWorker): Promise<FromWorker> {
+    return this.enqueue(() => this.post(message, []));
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private post(message: ToWorker, transfer: Transferable[], onEvent?: (e: EngineEvent) => void): Promise<FromWorker> {
+    return new Promise((resolve) => {
+      this.pending = { resolve, onEvent };
+      this.worker!.postMessage(message, transfer);
+    });
+  }
+
+  private receive(m: FromWorker): void {
+    if (m.type === "event") return this.pending?.onEvent?.(m.event);
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.resolve(m);
+  }
+}
+
+function failure(m: FromWorker): string {
+  return m.type === "failed" ? m.message : `unexpected engine reply ${m.type}`;
+}

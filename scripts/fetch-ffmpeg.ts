@@ -77,6 +77,7 @@ function say(message: string): void {
 }
 
 function die(message: string): never {
+  cleanup();
   say(message);
   process.exit(1);
 }
@@ -140,7 +141,6 @@ function fail(message: string, log: string): never {
   } else if (text) {
     say(`--- last lines of ${log} ---\n${tail(text)}\n---`);
   }
-  cleanup();
   die(message);
 }
 
@@ -152,10 +152,19 @@ function cleanup(): void {
 // ---- tools and cache key ----------------------------------------------------------------------
 const gcc = firstLine([requireTool("gcc", "gcc (or build-essential)"), "--version"]);
 const nasm = firstLine([requireTool("nasm", "nasm"), "-v"]);
+// The static libc.a (and libm.a) end up inside the binary, so their version is an input too.
+function libcVersion(): string {
+  if (!Bun.which("dpkg-query")) return firstLine(["ldd", "--version"]);
+  const p = Bun.spawnSync(["dpkg-query", "-W", "-f", "${Version}", "libc6-dev"], { stdout: "pipe", stderr: "pipe" });
+  const version = p.stdout.toString().trim();
+  if (p.exitCode !== 0 || !version) die("libc6-dev (the static libc.a) is not installed; install it first (Debian: apt-get install libc6-dev)");
+  return `libc6-dev ${version}`;
+}
+const libc = libcVersion();
 for (const [tool, pkg] of [["make", "make"], ["xz", "xz-utils"], ["patch", "patch"], ["tar", "tar"]] as const) requireTool(tool, pkg);
 
 const scriptText = readFileSync(import.meta.path, "utf8");
-const key = sha256(JSON.stringify({ dsc: DSC_SHA256, configure: CONFIGURE, script: scriptText, gcc, nasm })).slice(0, 16);
+const key = sha256(JSON.stringify({ dsc: DSC_SHA256, configure: CONFIGURE, script: scriptText, gcc, nasm, libc })).slice(0, 16);
 const cacheRoot = process.env.SONA_BUILD_CACHE
   ? resolve(process.env.SONA_BUILD_CACHE)
   : join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sona-build");
@@ -325,7 +334,7 @@ rmSync(workDir, { recursive: true, force: true });
 mkdirSync(workDir, { recursive: true });
 const log = join(workDir, "build.log");
 failedLogTarget = join(cacheRoot, `ffmpeg-${key}.failed.log`);
-say(`building ffmpeg ${UPSTREAM} (cache key ${key}; ${gcc}; ${nasm})`);
+say(`building ffmpeg ${UPSTREAM} (cache key ${key}; ${gcc}; ${nasm}; ${libc})`);
 
 const cachedProblem = existsSync(srcCache) ? verifySource(srcCache) : "not downloaded yet";
 if (cachedProblem) {
@@ -354,12 +363,12 @@ say(`unpacked and applied ${series.length} Debian patch(es) in ${seconds(t0)}`);
 
 // ---- 3. configure and build -------------------------------------------------------------------
 t0 = performance.now();
-say("configuring (about 30 s on 2 cores)");
+say("configuring (10-30 s on 2 cores)");
 await logged("configure", ["./configure", ...CONFIGURE], src, log, join(src, "ffbuild/config.log"));
 const configureTime = seconds(t0);
 say(`configured in ${configureTime}`);
 t0 = performance.now();
-say(`building with make -j${jobs} (about 70 s on 2 cores)`);
+say(`building with make -j${jobs} (1-2 min on 2 cores)`);
 await logged("make", ["make", `-j${jobs}`, "ffmpeg"], src, log);
 const buildTime = seconds(t0);
 say(`built in ${buildTime}`);
@@ -437,6 +446,7 @@ writeFileSync(join(out, "ffmpeg-info.json"), JSON.stringify({
   configure: CONFIGURE,
   compiler: gcc,
   assembler: nasm,
+  libc,
   sha256: sha256(readFileSync(binary)),
   key,
 }, null, 2) + "\n");

@@ -198,9 +198,12 @@ export async function writeModel(path: string, opts: ModelOptions = {}): Promise
   let pos = 0;
   try {
     for (const p of modelParts(opts)) {
-      if (typeof p === "number") pos += p;
-      else for (let done = 0; done < p.length; ) done += (await fh.write(p, done, p.length - done, pos + done)).bytesWritten;
-      if (typeof p !== "number") pos += p.length;
+      if (typeof p === "number") {
+        pos += p;
+        continue;
+      }
+      for (let done = 0; done < p.length; ) done += (await fh.write(p, done, p.length - done, pos + done)).bytesWritten;
+      pos += p.length;
     }
     await fh.truncate(pos);
   } finally {
@@ -234,21 +237,25 @@ async function ensureModel(path: string, opts: ModelOptions): Promise<void> {
   console.error(`make-test-model: wrote ${label} in ${ms()}`);
 }
 
-if (import.meta.main) await main(process.argv.slice(2));
+const USAGE = "usage: bun scripts/make-test-model.ts [--preset micro|tiny] [--multilingual] [--seed N] [--out PATH]\n" +
+  "  no arguments: models/synth-micro.en.bin, models/synth-micro.bin and models/synth-tiny.en.bin";
 
 async function main(args: string[]): Promise<void> {
   const opts: ModelOptions = {};
   let out: string | undefined;
   for (let i = 0; i < args.length; i++) {
-    const a = args[i], v = args[i + 1];
-    if (a === "--multilingual") opts.multilingual = true;
-    else if (a === "--preset" && (v === "micro" || v === "tiny")) (opts.preset = v), i++;
-    else if (a === "--seed" && v && /^\d+$/.test(v)) (opts.seed = Number(v)), i++;
-    else if (a === "--out" && v) (out = v), i++;
-    else {
-      console.error("usage: make-test-model [--preset micro|tiny] [--multilingual] [--seed N] [--out PATH]");
-      process.exit(2);
-    }
+    const flag = args[i];
+    const value = () => args[++i] ?? "";
+    if (flag === "--multilingual") opts.multilingual = true;
+    else if (flag === "--preset") opts.preset = value() as Preset;
+    else if (flag === "--seed") opts.seed = Number(value());
+    else if (flag === "--out") out = value();
+    else opts.preset = "bad" as Preset;
+  }
+  const seedOk = opts.seed === undefined || (Number.isInteger(opts.seed) && opts.seed >= 0 && opts.seed < 2 ** 32);
+  if (!(opts.preset === undefined || Object.hasOwn(PRESETS, opts.preset)) || !seedOk || out === "") {
+    console.error(USAGE);
+    process.exit(2);
   }
   const models = join(import.meta.dir, "..", "models");
   if (args.length === 0) {
@@ -260,3 +267,5 @@ async function main(args: string[]): Promise<void> {
   const name = `synth-${opts.preset ?? "micro"}${opts.multilingual ? "" : ".en"}.bin`;
   await ensureModel(out ?? join(models, name), opts);
 }
+
+if (import.meta.main) await main(process.argv.slice(2));

@@ -32,7 +32,7 @@ export function createFirBank(tableLen: number, inputLen: number, outputLen: num
     output: new Float32Array(buf, tBytes + xBytes, outputLen),
     simd: true,
     run(nOut, i0, p, K, L, M, shift) {
-      if (nOut > 0) fir(nOut, i0, p, K, L, M, 0, tBytes, tBytes + xBytes, shift);
+      if (nOut > 0) fir(nOut, i0, p, K, L, Math.floor(M / L), M % L, 0, tBytes, tBytes + xBytes, shift);
     },
   };
 }
@@ -41,6 +41,7 @@ function jsBank(table: Float32Array, input: Float32Array, output: Float32Array):
   return {
     table, input, output, simd: false,
     run(nOut, i0, p, K, L, M, shift) {
+      const q = Math.floor(M / L), r = M % L;
       for (let n = 0; n < nOut; n++) {
         let h = (p >> shift) * K, j = i0, s0 = 0, s1 = 0;
         for (const end = h + K; h < end; h += 2, j += 2) {
@@ -48,8 +49,9 @@ function jsBank(table: Float32Array, input: Float32Array, output: Float32Array):
           s1 += input[j + 1]! * table[h + 1]!;
         }
         output[n] = s0 + s1;
-        p += M;
-        while (p >= L) { p -= L; i0++; }
+        p += r;
+        i0 += q;
+        if (p >= L) { p -= L; i0++; }
       }
     },
   };
@@ -86,18 +88,20 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((ch) => ch.charCodeAt(0))];
 
-function assemble(): Uint8Array {
-  // params 0..9: nOut i0 p K L M T X O shift; locals 10..13 (i32): n hp xp hend; 14, 15 (v128): acc0 acc1
-  const [nOut, i0, p, K, L, M, T, X, O, shift, n, hp, xp, hend, acc0, acc1] = [...Array(16).keys()] as number[];
-  const get = (i: number) => [0x20, i!], set = (i: number) => [0x21, i!], tee = (i: number) => [0x22, i!];
+function assemble(): Uint8Array<ArrayBuffer> {
+  // params 0..10: nOut i0 p K L q r T X O shift (the step M/L is q whole samples plus r/L);
+  // locals 11..15 (i32): n hp xp hend carry; 16, 17 (v128): acc0 acc1
+  const nOut = 0, i0 = 1, p = 2, K = 3, L = 4, q = 5, r = 6, T = 7, X = 8, O = 9, shift = 10;
+  const n = 11, hp = 12, xp = 13, hend = 14, carry = 15, acc0 = 16, acc1 = 17;
+  const get = (i: number) => [0x20, i], set = (i: number) => [0x21, i], tee = (i: number) => [0x22, i];
   const i32 = (v: number) => [0x41, ...sleb(v)];
-  const [add, sub, mul, shl, shrU, ltU] = [[0x6a], [0x6b], [0x6c], [0x74], [0x76], [0x49]];
+  const [add, sub, mul, shl, shrU, ltU, geU] = [[0x6a], [0x6b], [0x6c], [0x74], [0x76], [0x49], [0x4f]];
   const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
   const load = (offset: number) => simd(0x00, 0, ...uleb(offset)); // v128.load align=1
   const [fadd, fmul] = [simd(0xe4), simd(0xe6)]; // f32x4.add, f32x4.mul
   const lane = (i: number) => simd(0x1f, i); // f32x4.extract_lane
   const zero = simd(0x0c, ...Array(16).fill(0)); // v128.const 0
-  const [loop, block, end, brIf, br] = [[0x03, 0x40], [0x02, 0x40], [0x0b], (d: number) => [0x0d, d], (d: number) => [0x0c, d]];
+  const [loop, end, brIf] = [[0x03, 0x40], [0x0b], (d: number) => [0x0d, d]];
   const mac = (acc: number, off: number) => [...get(acc), ...get(xp), ...load(off), ...get(hp), ...load(off), ...fmul, ...fadd, ...set(acc)];
   const code = [
     ...loop, // for each output
@@ -114,19 +118,18 @@ function assemble(): Uint8Array {
     ...get(O), ...get(n), ...i32(2), ...shl, ...add,
     ...get(acc0), ...lane(0), ...get(acc0), ...lane(1), 0x92, ...get(acc0), ...lane(2), ...get(acc0), ...lane(3), 0x92, 0x92,
     0x38, 2, 0, // f32.store
-    ...get(p), ...get(M), ...add, ...set(p),
-    ...block, ...loop, // while (p >= L) { p -= L; i0++ }
-    ...get(p), ...get(L), ...ltU, ...brIf(1),
-    ...get(p), ...get(L), ...sub, ...set(p), ...get(i0), ...i32(1), ...add, ...set(i0), ...br(0),
-    ...end, ...end,
+    // p += r; carry = p >= L; p -= carry * L; i0 += q + carry
+    ...get(p), ...get(r), ...add, ...tee(p), ...get(L), ...geU, ...set(carry),
+    ...get(p), ...get(L), ...get(carry), ...mul, ...sub, ...set(p),
+    ...get(i0), ...get(q), ...add, ...get(carry), ...add, ...set(i0),
     ...get(n), ...i32(1), ...add, ...tee(n), ...get(nOut), ...ltU, ...brIf(0),
     ...end, ...end,
   ];
   const I32 = 0x7f, V128 = 0x7b;
-  const body = [...vec([[4, I32], [2, V128]]), ...code];
+  const body = [...vec([[5, I32], [2, V128]]), ...code];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(Array(10).fill([I32])), 0]])), // type: (i32 x10) -> ()
+    ...section(1, vec([[0x60, ...vec(Array(11).fill([I32])), 0]])), // type: (i32 x11) -> ()
     ...section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, 1]])), // import env.memory
     ...section(3, vec([[0]])),
     ...section(7, vec([[...name("fir"), 0x00, 0]])),

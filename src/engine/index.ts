@@ -78,10 +78,9 @@ export class WhisperEngine implements Engine {
   }
 
   async transcribe(samples: Float32Array, options: DecodeOptions, hooks: TranscribeHooks = {}): Promise<TranscriptResult> {
-    if (!this.model) throw new SonaError("no_model", "no model loaded");
-    await this.start();
     const { signal, onEvent } = hooks;
     if (signal?.aborted) throw new SonaError("aborted", "transcription aborted");
+    if (!this.model) throw new SonaError("no_model", "no model loaded");
     const abort = () => Atomics.store(this.abortFlag, 0, 1);
     return this.enqueue(async () => {
       Atomics.store(this.abortFlag, 0, 0);

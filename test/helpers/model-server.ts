@@ -45,8 +45,11 @@ export function startModelServer(files: Record<string, Uint8Array>) {
     return new ReadableStream<Uint8Array>({
       async pull(ctrl) {
         if (pos >= end) {
-          if (drop) ctrl.error(); // no reason given: Bun resets the socket without logging
-          else ctrl.close();
+          if (!drop) return ctrl.close();
+          // let the client take what was sent (Bun's fetch drops unread data on a reset), then reset
+          // the socket: an error without a reason makes Bun close it without logging anything
+          await Bun.sleep(150);
+          ctrl.error();
           return;
         }
         if (b.throttle && pos > from) await Bun.sleep(b.throttle.delayMs);

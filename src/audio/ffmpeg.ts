@@ -1,0 +1,200 @@
+// Everything that is not a PCM WAV goes through ffmpeg, decoded to f32le 16 kHz mono on a pipe
+// (no temp file). A first `ffmpeg -i` run reads the container's header: it counts the audio tracks
+// (several are mixed, as the original Sona did since v0.6.7), gives the source rate and channels
+// for the result, and the duration that sizes the output buffer up front.
+import { statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { SonaError } from "../errors.ts";
+import { aborted, tooLong } from "./_errors.ts";
+
+export type FfmpegOrigin = "SONA_FFMPEG_PATH" | "bundled" | "next to executable" | "PATH";
+export interface FfmpegInfo { path: string | null; origin: FfmpegOrigin | null }
+
+/** silenceremove pass of the original's enhance_audio: drops every silence over 0.7 s below -45 dB */
+export const ENHANCE_FILTER = "silenceremove=stop_periods=-1:stop_duration=0.7:stop_threshold=-45dB";
+const STDERR_KEEP = 64 * 1024;
+
+let bundled: string | null = null;
+
+/** Set by the packaging code once it has unpacked the ffmpeg embedded in the executable. */
+export function setBundledFfmpeg(path: string | null): void {
+  bundled = path;
+}
+
+/** Which ffmpeg would be used, for `sona --version`; never throws. */
+export function ffmpegInfo(): FfmpegInfo {
+  try {
+    return findFfmpeg() ?? { path: null, origin: null };
+  } catch {
+    return { path: null, origin: "SONA_FFMPEG_PATH" }; // set, but nothing there
+  }
+}
+
+function findFfmpeg(): { path: string; origin: FfmpegOrigin } | null {
+  const env = process.env.SONA_FFMPEG_PATH;
+  if (env) {
+    if (isFile(env)) return { path: env, origin: "SONA_FFMPEG_PATH" };
+    throw new SonaError("invalid_audio", `SONA_FFMPEG_PATH is set to ${env} but there is no file there`);
+  }
+  if (bundled && isFile(bundled)) return { path: bundled, origin: "bundled" };
+  const beside = join(dirname(process.execPath), process.platform === "win32" ? "ffmpeg.exe" : "ffmpeg");
+  if (isFile(beside)) return { path: beside, origin: "next to executable" };
+  const onPath = Bun.which("ffmpeg", { PATH: process.env.PATH ?? "" }); // the PATH of now, not of startup
+  return onPath ? { path: onPath, origin: "PATH" } : null;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export interface Probe {
+  format: string;
+  audioStreams: number;
+  sampleRate: number;
+  channels: number;
+  durationSec: number | null;
+}
+
+export interface FfmpegDecoded extends Probe {
+  samples: Float32Array;
+}
+
+export async function decodeWithFfmpeg(path: string, opts: { enhance?: boolean; signal?: AbortSignal; ffmpegPath?: string } = {}): Promise<FfmpegDecoded> {
+  const ffmpeg = opts.ffmpegPath ?? findFfmpeg()?.path;
+  if (!ffmpeg) {
+    throw new SonaError("invalid_audio", "ffmpeg not found: install ffmpeg or set SONA_FFMPEG_PATH (needed for .mp3 and other non-WAV input)");
+  }
+  // `file:` so a name like "concat:a|b" or "https:..." is never read as a protocol; the whitelist
+  // keeps a playlist-like input from making ffmpeg open anything but local files
+  const input = ["-protocol_whitelist", "file", "-i", `file:${resolve(path)}`];
+  const head = await run(ffmpeg, ["-hide_banner", "-nostdin", ...input], opts.signal, null);
+  const probe = parseProbe(head.stderr);
+  if (!probe) throw couldNotDecode(head.stderr, path);
+  if (probe.audioStreams === 0) throw new SonaError("invalid_audio", "the file has no audio track");
+  const args = ["-nostdin", "-hide_banner", "-loglevel", "error", ...input];
+  if (probe.audioStreams === 1) {
+    args.push("-map", "0:a:0", ...(opts.enhance ? ["-af", ENHANCE_FILTER] : []));
+  } else {
+    const inputs = Array.from({ length: probe.audioStreams }, (_, i) => `[0:a:${i}]`).join("");
+    const mix = `amix=inputs=${probe.audioStreams}:duration=longest:normalize=0`;
+    args.push("-filter_complex", `${inputs}${mix}${opts.enhance ? `,${ENHANCE_FILTER}` : ""}[mix]`, "-map", "[mix]");
+  }
+  // rematrix_maxval=1: channels are averaged, as in our WAV path and whisper-cli, instead of
+  // ffmpeg's float default (stereo summed at -3 dB each: a louder, clip-prone mono)
+  args.push("-rematrix_maxval", "1", "-ac", "1", "-ar", "16000", "-f", "f32le", "-");
+  // a wrong duration in the header only costs a regrow; cap what one header can make us reserve
+  const expected = Math.min((probe.durationSec ?? 60) * 1.02 + 1, 3600) * 16000 * 4;
+  const out = await run(ffmpeg, args, opts.signal, Math.ceil(expected));
+  if (out.exitCode !== 0) throw couldNotDecode(out.stderr, path);
+  if (out.stdout.length === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
+  return { ...probe, samples: out.stdout };
+}
+
+/** Reads what ffmpeg prints about input #0; null when it did not recognise the file. */
+export function parseProbe(stderr: string): Probe | null {
+  const input = /^Input #0, (.+?), from /m.exec(stderr);
+  if (!input) return null;
+  const audio = [...stderr.matchAll(/^\s*Stream #0:\d+.*?: Audio: (.*)$/gm)].map((m) => m[1]!);
+  const first = audio[0] ?? "";
+  const d = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
+  return {
+    format: input[1]!,
+    audioStreams: audio.length,
+    sampleRate: Number(/(\d+) Hz/.exec(first)?.[1] ?? 0),
+    channels: channelCount(first),
+    durationSec: d ? Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]) : null,
+  };
+}
+
+function channelCount(desc: string): number {
+  // "mp3, 44100 Hz, stereo, fltp", "pcm_s16le, 8000 Hz, 3 channels, s16", "aac (LC), 48000 Hz, 5.1(side), fltp"
+  const layout = /\d+ Hz, ([^,]+)/.exec(desc)?.[1] ?? "";
+  const named: Record<string, number> = { mono: 1, stereo: 2, downmix: 2, quad: 4, hexagonal: 6, octagonal: 8 };
+  const n = /^(\d+) channels/.exec(layout) ?? /^(\d+)\.(\d+)/.exec(layout);
+  if (n) return Number(n[1]) + Number(n[2] ?? 0);
+  return named[layout.replace(/\(.*\)$/, "")] ?? 0;
+}
+
+function couldNotDecode(stderr: string, path: string): SonaError {
+  return new SonaError("invalid_audio", `ffmpeg could not decode the file: ${lastMeaningfulLine(stderr, path)}`);
+}
+
+/** The line that says why, cleaned so a message never carries raw bytes from the file. */
+export function lastMeaningfulLine(stderr: string, path: string): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^At least one output file must be specified|^Conversion failed!?$/.test(l));
+  let line = lines.at(-1) ?? "unknown error";
+  for (const p of [`file:${resolve(path)}`, path, basename(path)]) if (line.startsWith(`${p}: `)) line = line.slice(p.length + 2);
+  line = line.replace(/ @ 0x[0-9a-f]+\]/g, "]").replace(/[^\x20-\x7e]/g, "?");
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+}
+
+async function run(exe: string, args: string[], signal: AbortSignal | undefined, reserve: number | null): Promise<{ exitCode: number; stdout: Float32Array; stderr: string }> {
+  if (signal?.aborted) throw aborted();
+  let proc: ReturnType<typeof spawn>;
+  try {
+    proc = spawn(exe, args, reserve !== null);
+  } catch (e) {
+    throw new SonaError("invalid_audio", `cannot run ffmpeg (${exe}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+  }
+  const kill = () => proc.kill();
+  signal?.addEventListener("abort", kill, { once: true });
+  try {
+    const [stdout, stderr, exitCode] = await Promise.all([
+      reserve === null ? new Float32Array(0) : collect(proc.stdout as ReadableStream<Uint8Array>, reserve),
+      tail(proc.stderr),
+      proc.exited,
+    ]);
+    if (signal?.aborted) throw aborted();
+    return { exitCode, stdout, stderr };
+  } finally {
+    signal?.removeEventListener("abort", kill);
+  }
+}
+
+function spawn(exe: string, args: string[], wantStdout: boolean) {
+  return Bun.spawn([exe, ...args], { stdin: "ignore", stdout: wantStdout ? "pipe" : "ignore", stderr: "pipe" });
+}
+
+/** Appends chunks into one buffer grown by half each time: linear time, one final trim at most. */
+async function collect(stream: ReadableStream<Uint8Array>, reserve: number): Promise<Float32Array> {
+  let buf = new ArrayBuffer(Math.max(reserve, 65536));
+  let bytes = new Uint8Array(buf);
+  let used = 0;
+  for await (const chunk of stream) {
+    if (used + chunk.length > buf.byteLength) {
+      buf = grow(buf, Math.max(used + chunk.length, Math.ceil(buf.byteLength * 1.5)));
+      bytes = new Uint8Array(buf);
+    }
+    bytes.set(chunk, used);
+    used += chunk.length;
+  }
+  used -= used % 4;
+  // keep a little slack rather than copy; give back a lot of it
+  if (buf.byteLength - used > Math.max(1 << 20, used >> 4)) buf = buf.transfer(used);
+  return new Float32Array(buf, 0, used >> 2);
+}
+
+function grow(buf: ArrayBuffer, bytes: number): ArrayBuffer {
+  try {
+    return buf.transfer(bytes);
+  } catch (e) {
+    throw tooLong(bytes / 4, e);
+  }
+}
+
+async function tail(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of stream) {
+    text += decoder.decode(chunk, { stream: true });
+    if (text.length > 2 * STDERR_KEEP) text = text.slice(-STDERR_KEEP);
+  }
+  return text.slice(-STDERR_KEEP);
+}

@@ -1,0 +1,63 @@
+// Anything -> Float32Array, 16 kHz mono. PCM/float WAVs (recognised by their bytes, never by the
+// name) are decoded here in TypeScript; everything else, and everything with `enhance`, goes
+// through ffmpeg. Errors are SonaError("invalid_audio") with one clear line, or "aborted".
+import { open, type FileHandle } from "node:fs/promises";
+import { SonaError } from "../errors.ts";
+import { aborted } from "./_errors.ts";
+import { decodeWithFfmpeg } from "./ffmpeg.ts";
+import { TARGET_RATE } from "./resample.ts";
+import { decodeWavFile } from "./wav-file.ts";
+import { isWavHeader } from "./wav.ts";
+
+export { ENHANCE_FILTER, ffmpegInfo, setBundledFfmpeg, type FfmpegInfo, type FfmpegOrigin } from "./ffmpeg.ts";
+export { outputLength, Resampler, resampleTo16k, TARGET_RATE } from "./resample.ts";
+export { parseWav, type ParsedWav } from "./wav.ts";
+
+export interface DecodedAudio {
+  /** 16 kHz mono */
+  samples: Float32Array;
+  /** the file's own rate and channel count (as ffmpeg reports them for non-WAV input; 0 if unknown) */
+  sourceRate: number;
+  sourceChannels: number;
+  /** "wav" when decoded here, else ffmpeg's demuxer name ("mp3", "ogg", "mov,mp4,m4a,3gp,3g2,mj2", ...) */
+  format: string;
+  /** seconds of decoded audio: samples.length / 16000 (shorter than the file's with `enhance`) */
+  durationSec: number;
+}
+
+export interface DecodeOptions {
+  /** ffmpeg silence removal before transcription (the original's enhance_audio); forces ffmpeg */
+  enhance?: boolean;
+  signal?: AbortSignal;
+  /** use this ffmpeg instead of looking for one */
+  ffmpegPath?: string;
+}
+
+export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promise<DecodedAudio> {
+  if (opts.signal?.aborted) throw aborted();
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (code ?? "unreadable");
+    throw new SonaError("invalid_audio", `cannot open audio file ${path}: ${why}`, { cause: e });
+  }
+  try {
+    const stat = await fh.stat();
+    if (!stat.isFile()) throw new SonaError("invalid_audio", `not a regular file: ${path}`);
+    if (stat.size === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
+    if (!opts.enhance) {
+      const head = new Uint8Array(12);
+      const { bytesRead } = await fh.read(head, 0, 12, 0);
+      if (isWavHeader(head.subarray(0, bytesRead))) {
+        const wav = await decodeWavFile(fh, stat.size, opts.signal);
+        if (wav) return { ...wav, format: "wav", durationSec: wav.samples.length / TARGET_RATE };
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  const { samples, sampleRate, channels, format } = await decodeWithFfmpeg(path, opts);
+  return { samples, sourceRate: sampleRate, sourceChannels: channels, format, durationSec: samples.length / TARGET_RATE };
+}

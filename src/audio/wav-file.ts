@@ -1,0 +1,59 @@
+// A WAV file decoded piece by piece: read a few MiB, convert to mono, resample, repeat. Only the
+// 16 kHz result is held in full; a 1-hour 44.1 kHz stereo file (635 MB) never sits in memory.
+import { readSync } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { SonaError } from "../errors.ts";
+import { aborted, tooLong } from "./_errors.ts";
+import { toMono } from "./pcm.ts";
+import { outputLength, Resampler, TARGET_RATE } from "./resample.ts";
+import { readWavLayout } from "./wav.ts";
+
+const CHUNK_BYTES = 4 << 20;
+
+export interface WavFileAudio {
+  samples: Float32Array;
+  sourceRate: number;
+  sourceChannels: number;
+}
+
+/** null when the file is a WAV holding a codec other than PCM/float: ffmpeg's job. */
+export async function decodeWavFile(fh: FileHandle, size: number, signal?: AbortSignal): Promise<WavFileAudio | null> {
+  const layout = readWavLayout((offset, length) => {
+    const b = new Uint8Array(length);
+    return b.subarray(0, readSync(fh.fd, b, 0, length, offset));
+  }, size);
+  if (layout.kind === "codec") return null;
+  const { sampleRate, channels, dataOffset, dataBytes } = layout;
+  const frameBytes = layout.bytesPerSample * channels;
+  const raw = new Uint8Array(Math.max(1, Math.floor(CHUNK_BYTES / frameBytes)) * frameBytes);
+  const length = outputLength(layout.frames, sampleRate);
+  let out: Float32Array;
+  try {
+    out = new Float32Array(length);
+  } catch (e) {
+    throw tooLong(length, e);
+  }
+  const direct = sampleRate === TARGET_RATE;
+  const mono = direct ? out : new Float32Array(raw.length / frameBytes);
+  const resampler = direct ? null : new Resampler(sampleRate);
+  let at = 0;
+  const sink = (block: Float32Array) => { out.set(block, at); at += block.length; };
+  for (let pos = 0; pos < dataBytes; ) {
+    if (signal?.aborted) throw aborted();
+    const want = Math.min(raw.length, dataBytes - pos);
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await fh.read(raw, got, want - got, dataOffset + pos + got);
+      if (bytesRead === 0) break; // the file shrank under us: keep what was read
+      got += bytesRead;
+    }
+    const frames = toMono(raw.subarray(0, got), layout, mono, direct ? at : 0);
+    if (resampler) resampler.push(mono.subarray(0, frames), sink);
+    else at += frames;
+    pos += got;
+    if (got < want) break;
+  }
+  resampler?.finish(sink);
+  if (at === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
+  return { samples: at === out.length ? out : out.subarray(0, at), sourceRate: sampleRate, sourceChannels: channels };
+}

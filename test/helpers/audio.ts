@@ -1,0 +1,27 @@
+// Test audio made in code, so tests need no fixtures on disk.
+
+/** Deterministic speech-like signal: tones with a syllable-rate envelope plus a little noise. */
+export function syntheticSpeech(seconds: number, seed = 7): Float32Array {
+  const out = new Float32Array(Math.round(seconds * 16000));
+  let s = seed;
+  for (let i = 0; i < out.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    const t = i / 16000;
+    const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * t);
+    out[i] = 0.3 * env * (Math.sin(2 * Math.PI * 220 * t) + 0.5 * Math.sin(2 * Math.PI * 660 * t)) + 0.01 * (s / 2 ** 32 - 0.5);
+  }
+  return out;
+}
+
+/** A 16-bit PCM mono WAV of the samples. */
+export function wavBytes(samples: Float32Array, rate = 16000): Uint8Array {
+  const out = new Uint8Array(44 + samples.length * 2);
+  const v = new DataView(out.buffer);
+  const text = (o: number, s: string) => [...s].forEach((c, i) => v.setUint8(o + i, c.charCodeAt(0)));
+  text(0, "RIFF"); v.setUint32(4, 36 + samples.length * 2, true); text(8, "WAVE");
+  text(12, "fmt "); v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
+  v.setUint32(24, rate, true); v.setUint32(28, rate * 2, true); v.setUint16(32, 2, true); v.setUint16(34, 16, true);
+  text(36, "data"); v.setUint32(40, samples.length * 2, true);
+  for (let i = 0; i < samples.length; i++) v.setInt16(44 + i * 2, Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767))), true);
+  return out;
+}

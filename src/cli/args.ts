@@ -25,6 +25,12 @@ export function optionArgs(): ArgsDef {
   return args;
 }
 
+/** The CLI spelling of a form field, for error messages ("n_threads" -> "--threads"). */
+export function flagFor(field: string): string {
+  const spec = OPTION_SPECS.find((s) => s.field === field);
+  return spec?.flag === false ? field : `--${NEGATED[field] ? `no-${NEGATED[field]}` : flagName(field, spec?.flag)}`;
+}
+
 /** Maps parsed CLI args back to form-field names for parseOptions(). */
 export function rawOptions(args: Record<string, unknown>): Record<string, RawValue> {
   const raw: Record<string, RawValue> = {};

@@ -24,6 +24,8 @@ export const main = defineCommand({
 
 export class UsageError extends Error {}
 
+const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+
 /** Resolves the subcommand chain named by argv (for help and flag checks). */
 async function resolve(argv: string[]): Promise<{ cmd: CommandDef<ArgsDef>; parent?: CommandDef<ArgsDef>; rest: string[] }> {
   let cmd: CommandDef<ArgsDef> = main as CommandDef<ArgsDef>;
@@ -79,7 +81,9 @@ export async function runCli(argv: string[]): Promise<never> {
   try {
     if (argv.includes("--help") || argv.includes("-h")) {
       const { cmd, parent } = await resolve(argv);
-      process.stdout.write(`${await renderUsage(cmd, parent)}\n`);
+      const usage = await renderUsage(cmd, parent);
+      // citty colours unless NO_COLOR is exactly "1"; honour any NO_COLOR, and never colour a pipe
+      process.stdout.write(`${process.stdout.isTTY && !process.env.NO_COLOR ? usage : stripAnsi(usage)}\n`);
       process.exit(0);
     }
     if (argv[0] === "--version" || argv[0] === "-V") {
@@ -93,7 +97,7 @@ export async function runCli(argv: string[]): Promise<never> {
     process.exit(process.exitCode ?? 0);
   } catch (err) {
     const usage = err instanceof UsageError || (err instanceof Error && err.name === "CLIError");
-    const message = (err instanceof Error ? err.message : String(err)).replace(/\x1b\[[0-9;]*m/g, "").split("\n")[0];
+    const message = stripAnsi(err instanceof Error ? err.message : String(err)).split("\n")[0];
     if (usage) {
       process.stderr.write(`sona: ${message}\nRun 'sona --help' (or 'sona <command> --help') for usage.\n`);
       process.exit(2);

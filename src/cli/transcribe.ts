@@ -6,7 +6,7 @@ import { formatResult } from "../format/index.ts";
 import { prepareModel } from "../models/index.ts";
 import { parseOptions } from "../options.ts";
 import { transcribeFile } from "../transcribe.ts";
-import { optionArgs, rawOptions } from "./args.ts";
+import { flagFor, optionArgs, rawOptions } from "./args.ts";
 import { UsageError } from "./index.ts";
 import { createProgress } from "./progress.ts";
 
@@ -33,7 +33,8 @@ export default defineCommand({
     try {
       options = parseOptions(rawOptions(args));
     } catch (err) {
-      throw isSonaError(err) ? new UsageError(err.message) : err;
+      if (!isSonaError(err)) throw err;
+      throw new UsageError(err.param ? err.message.replace(`'${err.param}'`, flagFor(err.param)) : err.message);
     }
     const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
     const model = await prepareModel(String(args.model));

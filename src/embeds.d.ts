@@ -8,3 +8,12 @@ declare module "*.so" {
   const path: string;
   export default path;
 }
+// Swagger UI's assets for /docs (src/server/docs.ts), embedded by path.
+declare module "swagger-ui-dist/swagger-ui.css" {
+  const path: string;
+  export default path;
+}
+declare module "swagger-ui-dist/swagger-ui-bundle.js" {
+  const path: string;
+  export default path;
+}

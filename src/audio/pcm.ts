@@ -3,6 +3,7 @@
 // power of two, so x*scale is exact; a downmix sums the channels first and rounds once.
 // Typed-array views need aligned data; an unaligned chunk is copied once rather than read through
 // a DataView, which is several times slower per sample.
+import { SonaError } from "../errors.ts";
 
 export interface SampleFormat {
   encoding: "int" | "float";
@@ -30,6 +31,10 @@ export function toMono(src: Uint8Array, f: SampleFormat, out: Float32Array, at: 
       else mix(v, ch, 0, 1, out, at, frames);
     } else {
       mix(new Float64Array(buffer, byteOffset, n), ch, 0, 1, out, at, frames);
+    }
+    // NaN or infinity would poison the whole log-mel window downstream
+    for (let i = at; i < at + frames; i++) {
+      if (!Number.isFinite(out[i]!)) throw new SonaError("invalid_audio", "invalid WAV file: float samples include NaN or infinity");
     }
   } else if (b === 2) {
     int16(new Int16Array(buffer, byteOffset, n), ch, out, at, frames);

@@ -1,0 +1,90 @@
+// `sona serve [model]`: the HTTP runner. Order, as the original: load the model (if given), bind,
+// print the ready line to stdout, serve; nothing else ever goes to stdout. The run ends (and the
+// CLI exits 0) on SIGINT/SIGTERM or when the owner process dies.
+import { statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { defineCommand } from "citty";
+import { WhisperEngine } from "../engine/index.ts";
+import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
+import { getCommit, VERSION } from "../version.ts";
+import { UsageError } from "./index.ts";
+import { parseDuration, parseSize } from "./units.ts";
+
+export default defineCommand({
+  meta: {
+    name: "serve",
+    description: [
+      "Run the HTTP server (OpenAI-compatible API) for an owner process.",
+      "",
+      'Prints one line to stdout once listening: {"commit":...,"port":N,"status":"ready","version":...}',
+      "",
+      "Examples:",
+      "  sona serve base.en --port 0",
+      "  sona serve ~/models/ggml-small.bin --port 8080 --unload-timeout 5m",
+    ].join("\n"),
+  },
+  args: {
+    model: { type: "positional", required: false, description: "Model file or name to load before the ready line" },
+    host: { type: "string", default: "127.0.0.1", description: "Address to bind" },
+    port: { type: "string", alias: "p", default: "0", description: "Port (0: the system picks one; read it from the ready line)" },
+    "exit-with-parent": { type: "boolean", default: true, description: "Exit when the process that started sona exits (--exit-with-parent=false to keep running)" },
+    "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
+    "unload-timeout": { type: "string", description: "Unload the model after this long without requests (30s, 5m, 1h; 0 = never; env SONA_UNLOAD_TIMEOUT)" },
+    "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
+  },
+  async run({ args }) {
+    const settings = readSettings(args);
+    const log = (line: string) => process.stderr.write(`sona: ${line}\n`);
+    const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
+    const ctx = new ServerContext({ engine, maxUploadBytes: settings.maxUpload, tmpDir: settings.tmpDir, verbose: Boolean(args.verbose), log });
+    try {
+      if (args.model) await loadModel(ctx, String(args.model));
+      const app = createApp({ context: ctx });
+      const server = listen(app, settings.host, settings.port);
+      process.stdout.write(readyLine({ commit: getCommit(), port: server.port!, version: VERSION }));
+      log(`listening on http://${settings.host}:${server.port}`);
+      const watch = watchForShutdown({ exitWithParent: settings.exitWithParent });
+      const stopIdle = startIdleUnload(ctx, settings.unloadTimeoutMs);
+      const reason = await watch.reason;
+      log(reason === "parent-exited" ? "the owner process exited; shutting down" : `${reason}: shutting down`);
+      stopIdle();
+      await shutdown(ctx, server, { graceMs: reason === "parent-exited" ? 0 : undefined, hurry: watch.hurry });
+      watch.stop();
+    } finally {
+      await engine.close().catch(() => {});
+    }
+  },
+});
+
+interface Settings {
+  host: string;
+  port: number;
+  exitWithParent: boolean;
+  maxUpload: number;
+  unloadTimeoutMs: number;
+  tmpDir: string;
+}
+
+function readSettings(args: Record<string, unknown>): Settings {
+  const port = Number(args.port);
+  if (!/^\d+$/.test(String(args.port)) || port > 65535) throw new UsageError(`invalid --port '${args.port}': expected 0..65535`);
+  const maxUpload = parseSize(String(args["max-upload"]));
+  if (maxUpload === null || maxUpload < 1) throw new UsageError(`invalid --max-upload '${args["max-upload"]}': expected a size such as 500MiB or 2GiB`);
+  const timeoutText = (args["unload-timeout"] as string | undefined) ?? process.env.SONA_UNLOAD_TIMEOUT ?? "0";
+  const unloadTimeoutMs = parseDuration(timeoutText);
+  if (unloadTimeoutMs === null) {
+    const source = args["unload-timeout"] === undefined ? "SONA_UNLOAD_TIMEOUT" : "--unload-timeout";
+    throw new UsageError(`invalid ${source} '${timeoutText}': expected a duration such as 30s, 5m or 1h, or 0 to never unload`);
+  }
+  const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
+  if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
+  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, tmpDir };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

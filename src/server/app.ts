@@ -1,0 +1,86 @@
+// createApp(): the Elysia app with every route, the OpenAPI document and one error handler, so
+// that nothing (unknown route, wrong method, malformed body, a bug) answers in any shape other
+// than {"error":{code,message,type,param}}. The engine comes in from outside: the CLI passes
+// WhisperEngine, tests a fake.
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import { isSonaError, SonaError } from "../errors.ts";
+import { ServerContext, type ServerOptions } from "./context.ts";
+import { docsRoutes } from "./docs.ts";
+import { translationRoutes } from "./openai/translations.ts";
+import { documentation } from "./openapi.ts";
+import { asSonaError, errorResponse } from "./respond.ts";
+import { modelRoutes } from "./routes/models.ts";
+import { systemRoutes } from "./routes/system.ts";
+import { describe, transcriptionRoutes } from "./routes/transcriptions.ts";
+
+export interface AppOptions extends Partial<ServerOptions> {
+  /** share a context with the lifecycle code (serve); otherwise one is made from the options */
+  context?: ServerContext;
+}
+
+/** methods each path answers; any other method gets 405 with Allow */
+const ALLOWED: Record<string, string[]> = {
+  "/health": ["GET"],
+  "/ready": ["GET"],
+  "/v1/models": ["GET", "DELETE"],
+  "/v1/models/load": ["POST"],
+  "/v1/audio/transcriptions": ["POST"],
+  "/v1/audio/translations": ["POST"],
+  "/openapi.json": ["GET"],
+  "/docs": ["GET"],
+};
+
+// A page on some web site may POST multipart to localhost (a CORS "simple request" needs no
+// preflight), so a browser request from a non-loopback origin is refused; owners and curl send no
+// Origin, and /docs is served from a loopback origin.
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d+)?$/i;
+
+export function createApp(options: AppOptions) {
+  const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
+  const app = new Elysia({ name: "sona" })
+    .onRequest(({ request }) => {
+      const origin = request.headers.get("origin");
+      if (origin !== null && !LOOPBACK_ORIGIN.test(origin)) {
+        return errorResponse(new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`));
+      }
+    })
+    .onError(({ code, error, request }) => {
+      if (code === "NOT_FOUND") {
+        return errorResponse(new SonaError("not_found", `no route for ${request.method} ${new URL(request.url).pathname}`));
+      }
+      if (code === "PARSE" || code === "VALIDATION" || code === "INVALID_COOKIE_SIGNATURE") {
+        return errorResponse(new SonaError("invalid_request", `malformed request: ${error instanceof Error ? error.message : String(error)}`));
+      }
+      const err = asSonaError(error);
+      if (!isSonaError(error)) ctx.log(`error on ${request.method} ${new URL(request.url).pathname}: ${describe(error)}`);
+      return errorResponse(err);
+    })
+    .use(openapi({ path: "/openapi", specPath: "/openapi.json", provider: null, documentation }))
+    .use(systemRoutes(ctx))
+    .use(modelRoutes(ctx))
+    .use(transcriptionRoutes(ctx))
+    .use(translationRoutes(ctx))
+    .use(docsRoutes());
+  for (const [path, methods] of Object.entries(ALLOWED)) {
+    const allow = methods.join(", ");
+    app.all(
+      path,
+      ({ request }) => {
+        const e = new SonaError("invalid_request", `${request.method} is not allowed on ${path} (use ${methods.join(" or ")})`, { status: 405 });
+        const res = errorResponse(e);
+        res.headers.set("allow", allow);
+        return res;
+      },
+      { parse: "none", detail: { hide: true } },
+    );
+  }
+  return Object.assign(app, { sona: ctx });
+}
+
+function requireEngine(options: AppOptions) {
+  if (!options.engine) throw new Error("createApp needs an engine (or a context)");
+  return options.engine;
+}
+
+export type SonaApp = ReturnType<typeof createApp>;

@@ -1,0 +1,75 @@
+// What every route shares: the engine, the gate in front of it, the limits, the log, and the
+// shutdown signal that aborts a transcription which outlives the grace period.
+import { tmpdir } from "node:os";
+import { basename } from "node:path";
+import type { Engine, LoadOptions } from "../engine/index.ts";
+import { BusyGate } from "./busy.ts";
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
+
+export interface ServerOptions {
+  engine: Engine;
+  /** largest accepted `file` part (bytes); default 1 GiB */
+  maxUploadBytes?: number;
+  /** where uploads are spooled; default os.tmpdir() */
+  tmpDir?: string;
+  /** one line to stderr; default console.error */
+  log?: (line: string) => void;
+  /** log every request */
+  verbose?: boolean;
+}
+
+/** The model as it was loaded, to make a repeated load of the same file and options a no-op. */
+export interface LoadedModel {
+  path: string;
+  gpuDevice?: number;
+  noGpu: boolean;
+  /** unix seconds, OpenAI's `created` */
+  loadedAt: number;
+}
+
+export class ServerContext {
+  readonly engine: Engine;
+  readonly gate = new BusyGate();
+  readonly maxUploadBytes: number;
+  readonly tmpDir: string;
+  readonly verbose: boolean;
+  readonly log: (line: string) => void;
+  /** aborted when shutdown stops waiting for a running transcription */
+  readonly shutdown = new AbortController();
+  private loaded: LoadedModel | null = null;
+
+  constructor(options: ServerOptions) {
+    this.engine = options.engine;
+    this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+    this.tmpDir = options.tmpDir ?? tmpdir();
+    this.verbose = options.verbose ?? false;
+    this.log = options.log ?? ((line) => console.error(line));
+  }
+
+  /** The loaded model, or null (also when the engine dropped it on its own). */
+  get model(): LoadedModel | null {
+    const current = this.engine.model;
+    if (!current) return null;
+    if (this.loaded?.path !== current.path) {
+      // loaded behind our back (tests, or the CLI before the app existed): no options known
+      this.loaded = { path: current.path, noGpu: false, loadedAt: Math.floor(Date.now() / 1000) };
+    }
+    return this.loaded;
+  }
+
+  /** the name clients see: the file's base name, as the original reported it */
+  get modelName(): string | null {
+    const model = this.model;
+    return model ? basename(model.path) : null;
+  }
+
+  isLoaded(path: string, options: LoadOptions): boolean {
+    const m = this.model;
+    return m !== null && m.path === path && m.gpuDevice === options.gpuDevice && m.noGpu === (options.noGpu ?? false);
+  }
+
+  recordLoad(path: string, options: LoadOptions): void {
+    this.loaded = { path, gpuDevice: options.gpuDevice, noGpu: options.noGpu ?? false, loadedAt: Math.floor(Date.now() / 1000) };
+  }
+}

@@ -1,0 +1,146 @@
+// The runner's life as its owner sees it: bind, print one ready line, serve; unload the model
+// when idle; on SIGINT/SIGTERM or the owner's death, stop accepting, let a running transcription
+// finish (up to 30 s), unload and return, so that the CLI exits 0. Nothing here exits the process.
+import type { Server } from "bun";
+import type { ServerContext } from "./context.ts";
+
+export const SHUTDOWN_GRACE_MS = 30_000;
+export const PARENT_POLL_MS = 500;
+
+export interface Listener {
+  /** anything with Elysia's listen(); kept structural so tests can pass any app */
+  listen(options: Partial<Bun.Serve.Options<unknown>>): { server: Server<unknown> | null };
+}
+
+/** Binds; throws (no ready line) when the address is taken or invalid. */
+export function listen(app: Listener, host: string, port: number): Server<unknown> {
+  const { server } = app.listen({
+    hostname: host,
+    port,
+    // Bun refuses a body over this limit before any handler runs, with an empty 413 (default
+    // 128 MiB). Sona enforces its own limits while reading (uploads: --max-upload, JSON: 64 KiB;
+    // other routes never read a body) and answers with the error body, so Bun's check stays out.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+  });
+  if (!server?.port) throw new Error(`could not listen on ${host}:${port}`);
+  return server;
+}
+
+/** The one line on stdout: keys in alphabetical order, as the original's Go encoder wrote them. */
+export function readyLine(info: { commit: string; port: number; version: string }): string {
+  return `${JSON.stringify({ commit: info.commit, port: info.port, status: "ready", version: info.version })}\n`;
+}
+
+export type ShutdownReason = "SIGINT" | "SIGTERM" | "parent-exited";
+
+export interface ShutdownWatch {
+  /** resolves with the first reason to stop */
+  reason: Promise<ShutdownReason>;
+  /** resolves on a second signal: stop waiting for the running transcription */
+  hurry: Promise<void>;
+  stop(): void;
+}
+
+/** Signals, and (exitWithParent) the owner's death, seen as a change of our parent pid. */
+export function watchForShutdown(opts: { exitWithParent: boolean; pollMs?: number }): ShutdownWatch {
+  let settle!: (r: ShutdownReason) => void;
+  let hurryUp!: () => void;
+  const reason = new Promise<ShutdownReason>((r) => (settle = r));
+  const hurry = new Promise<void>((r) => (hurryUp = r));
+  let signalled = false;
+  const onSignal = (name: "SIGINT" | "SIGTERM") => () => {
+    if (signalled) return hurryUp();
+    signalled = true;
+    settle(name);
+  };
+  const onInt = onSignal("SIGINT");
+  const onTerm = onSignal("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  let timer: Timer | undefined;
+  if (opts.exitWithParent) {
+    const parent = process.ppid;
+    timer = setInterval(() => {
+      // an orphan is adopted by init or a subreaper, so the parent pid changes when the owner dies
+      if (process.ppid !== parent) {
+        settle("parent-exited");
+        hurryUp();
+      }
+    }, opts.pollMs ?? PARENT_POLL_MS);
+    timer.unref();
+  }
+  return {
+    reason,
+    hurry,
+    stop() {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      if (timer) clearInterval(timer);
+    },
+  };
+}
+
+/**
+ * Stops accepting connections, waits for the gate (a running transcription, a load) up to
+ * `graceMs` or until `hurry`, then aborts what still runs, lets the responses go out, unloads.
+ */
+export async function shutdown(ctx: ServerContext, server: Server<unknown>, opts: { graceMs?: number; hurry?: Promise<void> } = {}): Promise<void> {
+  void server.stop(false);
+  const grace = opts.graceMs ?? SHUTDOWN_GRACE_MS;
+  if (ctx.gate.busy) ctx.log(`waiting up to ${Math.round(grace / 1000)} s for the running transcription`);
+  const finished = await Promise.race([
+    ctx.gate.whenFree().then(() => true),
+    sleep(grace).then(() => false),
+    (opts.hurry ?? new Promise<void>(() => {})).then(() => false),
+  ]);
+  if (!finished) {
+    ctx.shutdown.abort(new Error("shutting down"));
+    await Promise.race([ctx.gate.whenFree(), sleep(2000)]);
+  }
+  // let the last response (or the stream's final event) reach the client before closing sockets
+  const deadline = Date.now() + 1000;
+  while (server.pendingRequests > 0 && Date.now() < deadline) await sleep(10);
+  void server.stop(true);
+  await Promise.race([ctx.engine.close(), sleep(2000)]);
+}
+
+/** Unloads the model after `ms` with the gate free; any load or transcription restarts the clock. */
+export function startIdleUnload(ctx: ServerContext, ms: number): () => void {
+  if (!(ms > 0)) return () => {};
+  let timer: Timer | undefined;
+  const cancel = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  const schedule = () => {
+    cancel();
+    if (!ctx.engine.model) return;
+    timer = setTimeout(expire, ms);
+    timer.unref();
+  };
+  const expire = async () => {
+    timer = undefined;
+    const lease = ctx.gate.tryAcquire();
+    if (!lease) return; // someone took the gate since; its release schedules us again
+    try {
+      if (ctx.engine.model) {
+        ctx.log("model unload timeout expired; unloading model");
+        await ctx.engine.unload();
+      }
+    } catch (err) {
+      ctx.log(`idle unload failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      lease.release();
+    }
+  };
+  const offIdle = ctx.gate.onIdle(schedule);
+  const offBusy = ctx.gate.onBusy(cancel);
+  schedule();
+  return () => {
+    cancel();
+    offIdle();
+    offBusy();
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

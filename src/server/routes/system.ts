@@ -1,0 +1,20 @@
+// Liveness and readiness. Neither touches the gate or the engine's queue, so both answer at once
+// while a transcription runs (the original's /ready waited for it).
+import { Elysia } from "elysia";
+import type { ServerContext } from "../context.ts";
+import { DOCS } from "../openapi.ts";
+import { json } from "../respond.ts";
+
+export function systemRoutes(ctx: ServerContext) {
+  return new Elysia({ name: "sona-system" })
+    .get("/health", () => json({ status: "ok" }), { detail: DOCS.health })
+    .get(
+      "/ready",
+      () => {
+        const model = ctx.modelName;
+        // the original's bodies, kept as they were (not the error envelope): owners poll this
+        return model ? json({ model, status: "ready" }) : json({ message: "no model loaded", status: "not_ready" }, 503);
+      },
+      { detail: DOCS.ready },
+    );
+}

@@ -1,0 +1,110 @@
+// POST /v1/audio/transcriptions: the one native transcription handler (the OpenAI translations
+// route reaches it too). Order matters and follows the original: the gate is tried and the model
+// checked before a byte of the body is read, so a busy or empty server answers at once; the
+// upload then streams to a temp file; the gate and the file are released on every path.
+import type { Server } from "bun";
+import { Elysia } from "elysia";
+import type { TranscriptResult } from "../../engine/index.ts";
+import { SonaError } from "../../errors.ts";
+import { formatResult } from "../../format/index.ts";
+import type { StreamEvent } from "../../format/stream.ts";
+import { parseOptions, type TranscribeOptions } from "../../options.ts";
+import { transcribeFile } from "../../transcribe.ts";
+import type { ServerContext } from "../context.ts";
+import { streamDialect } from "../openai/negotiate.ts";
+import { DOCS } from "../openapi.ts";
+import { busyError, noModelError } from "../respond.ts";
+import { eventStreamResponse } from "../stream.ts";
+import { receiveUpload, type Upload } from "../upload.ts";
+
+export interface TranscriptionRequest {
+  request: Request;
+  server: Server<unknown> | null;
+  /** the translations route: translate to English whatever the form says */
+  translate?: boolean;
+}
+
+export async function handleTranscription(ctx: ServerContext, { request, server, translate }: TranscriptionRequest): Promise<Response> {
+  const lease = ctx.gate.tryAcquire();
+  if (!lease) throw busyError();
+  let upload: Upload | undefined;
+  let streaming = false;
+  try {
+    if (!ctx.engine.model) throw noModelError();
+    // an upload or a non-streamed hour of audio may leave the socket quiet for a long time
+    server?.timeout(request, 0);
+    const started = performance.now();
+    upload = await receiveUpload(request, { maxFileBytes: ctx.maxUploadBytes, tmpDir: ctx.tmpDir, signal: request.signal });
+    const fields = translate ? { ...upload.fields, translate: "true" } : upload.fields;
+    const options = parseOptions(fields);
+    const { path } = upload.file;
+
+    if (options.stream) {
+      streaming = true;
+      const owned = upload;
+      return eventStreamResponse({
+        dialect: streamDialect(request.headers),
+        words: options.words,
+        clientSignal: request.signal,
+        run: (emit, gone) => run(ctx, path, options, gone, emit),
+        finally: async () => {
+          await owned.dispose();
+          lease.release();
+          if (ctx.verbose) ctx.log(`stream ended after ${Math.round(performance.now() - started)} ms`);
+        },
+        onInternalError: (err) => ctx.log(`transcription failed: ${describe(err)}`),
+      });
+    }
+
+    const result = await run(ctx, path, options, request.signal);
+    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments });
+    if (ctx.verbose) {
+      ctx.log(`transcribed ${result.duration.toFixed(1)} s (${upload.file.bytes} bytes) in ${Math.round(performance.now() - started)} ms, ${options.responseFormat}`);
+    }
+    return new Response(body, { headers: { "content-type": contentType, "server-timing": serverTiming(result) } });
+  } finally {
+    if (!streaming) {
+      await upload?.dispose();
+      lease.release();
+    }
+  }
+}
+
+/** Decode + inference, aborted by the client going away or by shutdown running out of patience. */
+async function run(
+  ctx: ServerContext,
+  path: string,
+  options: TranscribeOptions,
+  clientSignal: AbortSignal,
+  emit?: (event: StreamEvent) => void,
+): Promise<TranscriptResult> {
+  const signal = AbortSignal.any([clientSignal, ctx.shutdown.signal]);
+  try {
+    return await transcribeFile(ctx.engine, path, options, { signal, onEvent: emit });
+  } catch (err) {
+    if (ctx.shutdown.signal.aborted && !clientSignal.aborted) {
+      throw new SonaError("aborted", "transcription aborted: the server is shutting down", { status: 503, cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Server-Timing lets clients (and bench/server-overhead.ts) split a request's time. */
+function serverTiming(result: TranscriptResult): string {
+  const t = result.timings;
+  const parts = [`decode;dur=${(t.decodeAudioMs ?? 0).toFixed(1)}`, `inference;dur=${t.inferenceMs.toFixed(1)}`];
+  if (t.detectLanguageMs !== undefined) parts.push(`language;dur=${t.detectLanguageMs.toFixed(1)}`);
+  return parts.join(", ");
+}
+
+export function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+export function transcriptionRoutes(ctx: ServerContext) {
+  return new Elysia({ name: "sona-transcriptions" }).post(
+    "/v1/audio/transcriptions",
+    ({ request, server }) => handleTranscription(ctx, { request, server }),
+    { parse: "none", detail: DOCS.transcriptions },
+  );
+}

@@ -1,0 +1,145 @@
+// Property-based fuzzing of the parsers that see untrusted input: WAV files, model files and
+// transcription options (the multipart handling is fuzzed in test/server-fuzz.test.ts).
+// Inputs are valid fixtures mutated the ways real bad files are bad: truncation, bit flips, lying
+// or huge sizes, zero and absurd rates and channel counts, wrong magic. Every input must end in a
+// valid result or a clean SonaError, quickly, with bounded output and no temp file left behind.
+// FUZZ_SCALE=10 (or more) runs the long mode on demand; CI runs the default (> 10,000 cases).
+import { afterAll, describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeWav } from "../src/audio/_testing.ts";
+import { decodeAudio, parseWav } from "../src/audio/index.ts";
+import { isSonaError } from "../src/errors.ts";
+import { validateModelFile } from "../src/models/validate.ts";
+import { OPTION_SPECS, parseOptions } from "../src/options.ts";
+import { modelBytes } from "../scripts/make-test-model.ts";
+
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+const runs = (n: number) => Math.round(n * SCALE);
+const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "sona-fuzz-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A byte-level mutation of a valid file. */
+const mutation = (size: number) =>
+  fc.oneof(
+    fc.record({ kind: fc.constant("truncate" as const), at: fc.nat({ max: size }) }),
+    fc.record({ kind: fc.constant("flip" as const), at: fc.nat({ max: size - 1 }), bit: fc.nat({ max: 7 }) }),
+    fc.record({ kind: fc.constant("u32" as const), at: fc.nat({ max: size - 4 }), value: fc.oneof(fc.constantFrom(0, 1, 0xffffffff, 0x7fffffff, 0x80000000), fc.nat()) }),
+    fc.record({ kind: fc.constant("u16" as const), at: fc.nat({ max: size - 2 }), value: fc.constantFrom(0, 1, 2, 3, 0xfffe, 0xffff, 255, 256) }),
+    fc.record({ kind: fc.constant("splice" as const), at: fc.nat({ max: size }), bytes: fc.uint8Array({ maxLength: 64 }) }),
+  );
+type Mutation = typeof mutation extends (n: number) => fc.Arbitrary<infer M> ? M : never;
+
+function mutate(base: Uint8Array, ms: Mutation[]): Uint8Array {
+  let b = base.slice();
+  for (const m of ms) {
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    if (m.kind === "truncate") b = b.slice(0, Math.min(m.at, b.length));
+    else if (m.kind === "flip" && m.at < b.length) b[m.at]! ^= 1 << m.bit;
+    else if (m.kind === "u32" && m.at + 4 <= b.length) v.setUint32(m.at, m.value >>> 0, true);
+    else if (m.kind === "u16" && m.at + 2 <= b.length) v.setUint16(m.at, m.value, true);
+    else if (m.kind === "splice") {
+      const at = Math.min(m.at, b.length);
+      const out = new Uint8Array(b.length + m.bytes.length);
+      out.set(b.subarray(0, at));
+      out.set(m.bytes, at);
+      out.set(b.subarray(at), at + m.bytes.length);
+      b = out;
+    }
+  }
+  return b;
+}
+
+/** Runs fn and checks it ends in a result or a SonaError with one of `codes`, within `ms`. */
+async function clean<T>(fn: () => T | Promise<T>, codes: string[], ms: number): Promise<T | undefined> {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isSonaError(err) || !codes.includes(err.code)) throw err;
+    expect(err.message).not.toContain("\n");
+    return undefined;
+  } finally {
+    expect(performance.now() - t0).toBeLessThan(ms);
+  }
+}
+
+const WAV_FIXTURES = [
+  makeWav({ rate: 16000, channels: 1, bits: 16, samples: new Float32Array(400).map((_, i) => Math.sin(i / 7)) }),
+  makeWav({ rate: 44100, channels: 2, bits: 24, samples: new Float32Array(600).map((_, i) => Math.sin(i / 5) / 2) }),
+  makeWav({ rate: 48000, channels: 6, bits: 32, float: true, extensible: true, samples: new Float32Array(1200).fill(0.25) }),
+  makeWav({ rate: 8000, channels: 1, bits: 8, samples: new Float32Array(300).fill(-0.5), before: [{ id: "LIST", body: new Uint8Array(5) }] }),
+];
+
+describe("fuzz", () => {
+  test("WAV parser: mutated files give samples or invalid_audio", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: WAV_FIXTURES.length - 1 }), fc.array(mutation(1500), { minLength: 1, maxLength: 4 }), async (i, ms) => {
+        const bytes = mutate(WAV_FIXTURES[i]!, ms);
+        const wav = await clean(() => parseWav(bytes), ["invalid_audio"], 500);
+        if (wav) {
+          expect(wav.samples.length).toBeLessThanOrEqual(bytes.length); // no allocation beyond the input
+          expect(wav.sampleRate).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: runs(5000), seed: 1 },
+    );
+  });
+
+  test("decodeAudio on mutated WAV files: 16 kHz samples or a clean error, and no temp files", async () => {
+    const path = join(dir, "input.wav");
+    const before = readdirSync(tmpdir()).length;
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: WAV_FIXTURES.length - 1 }), fc.array(mutation(1500), { minLength: 1, maxLength: 3 }), async (i, ms) => {
+        const bytes = mutate(WAV_FIXTURES[i]!, ms);
+        writeFileSync(path, bytes);
+        const audio = await clean(() => decodeAudio(path), ["invalid_audio", "too_large"], 5000);
+        if (audio) expect(audio.samples.every(Number.isFinite)).toBe(true);
+      }),
+      { numRuns: runs(300), seed: 2 },
+    );
+    expect(readdirSync(tmpdir()).length).toBeLessThanOrEqual(before);
+  }, 300_000);
+
+  test("model validator: mutated models are accepted or rejected as invalid_model", async () => {
+    const base = modelBytes({ preset: "micro" });
+    const path = join(dir, "model.bin");
+    const headerAndVocab = 700_000; // mutations where the parser does its work
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(mutation(headerAndVocab), mutation(base.length)), { minLength: 1, maxLength: 3 }), async (ms) => {
+        writeFileSync(path, mutate(base, ms));
+        await clean(() => validateModelFile(path), ["invalid_model"], 2000);
+      }),
+      { numRuns: runs(1000), seed: 3 },
+    );
+  }, 300_000);
+
+  test("option parser: any field values give options or invalid_request naming a known field", () => {
+    const fields = OPTION_SPECS.map((s) => s.field);
+    const value = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.constantFrom("true", "false", "1", "0", "yes", "nan", "Infinity", "-1", "1e309", "0x10", " 2 ", "", "auto", "en", "verbose_json", "word"),
+      fc.double().map(String),
+      fc.integer().map(String),
+      fc.array(fc.string({ maxLength: 8 }), { maxLength: 4 }),
+      fc.string({ minLength: 5000, maxLength: 200_000 }),
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...fields, "unknown_field"), value, { maxKeys: 8 }), (raw) => {
+        try {
+          const o = parseOptions(raw);
+          if (o.threads !== undefined) expect(Number.isInteger(o.threads) && o.threads >= 1).toBe(true);
+          expect(o.temperature).toBeGreaterThanOrEqual(0);
+          expect(o.temperature).toBeLessThanOrEqual(1);
+        } catch (err) {
+          if (!isSonaError(err) || err.code !== "invalid_request") throw err;
+          expect(fields).toContain(err.param!);
+          expect(err.message.length).toBeLessThan(400); // never echoes an enormous value
+        }
+      }),
+      { numRuns: runs(4000), seed: 4 },
+    );
+  });
+});

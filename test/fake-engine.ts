@@ -92,13 +92,14 @@ export class FakeEngine implements Engine {
   private wait(signal?: AbortSignal): Promise<void> {
     const ms = this.options.stepMs ?? 0;
     return new Promise((resolve, reject) => {
+      let timer: Timer | undefined;
       const fail = () => {
         clearTimeout(timer);
         this.aborted++;
         reject(new SonaError("aborted", "transcription aborted"));
       };
       if (signal?.aborted) return fail();
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         signal?.removeEventListener("abort", fail);
         resolve();
       }, ms);

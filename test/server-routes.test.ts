@@ -59,6 +59,9 @@ describe("runner routes", () => {
     for (const origin of ["http://localhost:3000", "http://127.0.0.1", "https://[::1]:8443"]) {
       expect((await fetch(`${base}/health`, { headers: { origin } })).status).toBe(200);
     }
+    // the server's own origin (Swagger UI on a server bound to a LAN address)
+    expect((await fetch(`${base}/health`, { headers: { origin: "http://192.168.1.5:8080", host: "192.168.1.5:8080" } })).status).toBe(200);
+    await expectError(await fetch(`${base}/health`, { headers: { origin: "http://192.168.1.5:8080", host: "192.168.1.6:8080" } }), 403, "forbidden");
   });
 });
 
@@ -136,7 +139,7 @@ describe("DELETE /v1/models", () => {
       const started = performance.now();
       const reload = await load({ path: MICRO });
       expect(reload.status).toBe(200);
-      expect(engine.running).toBe(false);
+      expect(engine.running as boolean).toBe(false); // the load waited for it
       expect(performance.now() - started).toBeGreaterThan(60);
       expect((await running).status).toBe(200);
     } finally {

@@ -14,10 +14,10 @@ export interface FfmpegInfo { path: string | null; origin: FfmpegOrigin | null }
 export const ENHANCE_FILTER = "silenceremove=stop_periods=-1:stop_duration=0.7:stop_threshold=-45dB";
 const STDERR_KEEP = 64 * 1024;
 
-let bundled: string | null = null;
+let bundled: string | (() => string) | null = null;
 
-/** Set by the packaging code once it has unpacked the ffmpeg embedded in the executable. */
-export function setBundledFfmpeg(path: string | null): void {
+/** Set by the compiled binary (src/bundle): a function that unpacks its embedded ffmpeg on first use. */
+export function setBundledFfmpeg(path: string | (() => string) | null): void {
   bundled = path;
 }
 
@@ -26,7 +26,8 @@ export function ffmpegInfo(): FfmpegInfo {
   try {
     return findFfmpeg() ?? { path: null, origin: null };
   } catch {
-    return { path: null, origin: "SONA_FFMPEG_PATH" }; // set, but nothing there
+    // SONA_FFMPEG_PATH names nothing, or the bundled copy could not be unpacked
+    return { path: null, origin: process.env.SONA_FFMPEG_PATH ? "SONA_FFMPEG_PATH" : "bundled" };
   }
 }
 
@@ -36,7 +37,8 @@ function findFfmpeg(): { path: string; origin: FfmpegOrigin } | null {
     if (isFile(env)) return { path: env, origin: "SONA_FFMPEG_PATH" };
     throw new SonaError("invalid_audio", `SONA_FFMPEG_PATH is set to ${env} but there is no file there`);
   }
-  if (bundled && isFile(bundled)) return { path: bundled, origin: "bundled" };
+  const b = typeof bundled === "function" ? bundled() : bundled;
+  if (b && isFile(b)) return { path: b, origin: "bundled" };
   const beside = join(dirname(process.execPath), process.platform === "win32" ? "ffmpeg.exe" : "ffmpeg");
   if (isFile(beside)) return { path: beside, origin: "next to executable" };
   const onPath = Bun.which("ffmpeg", { PATH: process.env.PATH ?? "" }); // the PATH of now, not of startup

@@ -2,6 +2,11 @@
 import type { ArgsDef } from "citty";
 import { OPTION_SPECS, type RawValue } from "../options.ts";
 
+/** -v/--verbose, declared on each command that reads it (citty resolves aliases per command) */
+export const verboseArg = {
+  verbose: { type: "boolean", alias: "v", description: "Show whisper.cpp and ffmpeg logs on stderr" },
+} as const satisfies ArgsDef;
+
 const flagName = (field: string, flag?: string | false) => flag || field.replaceAll("_", "-");
 
 // citty reads "--no-x" as "x = false", so a negative option is declared as its positive twin

@@ -16,7 +16,7 @@ function ffmpegLine(): string {
 function libraryLine(): string {
   try {
     const lib = chooseLibrary();
-    return `libwhisper: ${lib.level} (${lib.reason}) ${lib.path}`;
+    return `libwhisper: ${lib.level}, ${lib.reason}: ${lib.path}`;
   } catch (err) {
     return `libwhisper: unavailable (${err instanceof Error ? err.message : err})`;
   }

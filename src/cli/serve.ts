@@ -7,6 +7,7 @@ import { defineCommand } from "citty";
 import { WhisperEngine } from "../engine/index.ts";
 import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
 import { getCommit, VERSION } from "../version.ts";
+import { verboseArg } from "./args.ts";
 import { UsageError } from "./index.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
@@ -31,26 +32,30 @@ export default defineCommand({
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
     "unload-timeout": { type: "string", description: "Unload the model after this long without requests (30s, 5m, 1h; 0 = never; env SONA_UNLOAD_TIMEOUT)" },
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
+    ...verboseArg,
   },
   async run({ args }) {
     const settings = readSettings(args);
     const log = (line: string) => process.stderr.write(`sona: ${line}\n`);
     const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
     const ctx = new ServerContext({ engine, maxUploadBytes: settings.maxUpload, tmpDir: settings.tmpDir, verbose: Boolean(args.verbose), log });
+    // signals are caught from the start: an owner may stop us while the model loads, or the
+    // moment it has read the ready line
+    const watch = watchForShutdown({ exitWithParent: settings.exitWithParent });
     try {
       if (args.model) await loadModel(ctx, String(args.model));
+      if (watch.fired) return;
       const app = createApp({ context: ctx });
       const server = listen(app, settings.host, settings.port);
       process.stdout.write(readyLine({ commit: getCommit(), port: server.port!, version: VERSION }));
       log(`listening on http://${settings.host}:${server.port}`);
-      const watch = watchForShutdown({ exitWithParent: settings.exitWithParent });
       const stopIdle = startIdleUnload(ctx, settings.unloadTimeoutMs);
       const reason = await watch.reason;
       log(reason === "parent-exited" ? "the owner process exited; shutting down" : `${reason}: shutting down`);
       stopIdle();
       await shutdown(ctx, server, { graceMs: reason === "parent-exited" ? 0 : undefined, hurry: watch.hurry });
-      watch.stop();
     } finally {
+      watch.stop();
       await engine.close().catch(() => {});
     }
   },

@@ -6,7 +6,7 @@ import { formatResult } from "../format/index.ts";
 import { prepareModel } from "../models/index.ts";
 import { parseOptions } from "../options.ts";
 import { transcribeFile } from "../transcribe.ts";
-import { flagFor, optionArgs, rawOptions } from "./args.ts";
+import { flagFor, optionArgs, rawOptions, verboseArg } from "./args.ts";
 import { UsageError } from "./index.ts";
 import { createProgress } from "./progress.ts";
 
@@ -27,6 +27,7 @@ export default defineCommand({
     audio: { type: "positional", description: "Audio or video file (WAV natively; anything else through ffmpeg)" },
     ...optionArgs(),
     output: { type: "string", alias: "o", description: "Write the result to this file instead of stdout" },
+    ...verboseArg,
   },
   async run({ args }) {
     let options;

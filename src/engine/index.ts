@@ -47,7 +47,10 @@ export class WhisperEngine implements Engine {
   start(): Promise<EngineInfo> {
     this.info ??= (async () => {
       const library = chooseLibrary();
-      this.worker = new Worker(new URL("./worker.ts", import.meta.url));
+      // in the compiled binary import.meta.url is the executable's /$bunfs root, and the worker,
+      // its second entry point, sits at engine/worker.ts under it (scripts/build.ts)
+      const worker = Bun.isStandaloneExecutable ? "./engine/worker.ts" : "./worker.ts";
+      this.worker = new Worker(new URL(worker, import.meta.url));
       this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
       this.worker.onerror = (e) => this.receive({ type: "failed", code: "internal_error", message: `engine worker failed: ${e.message}` });
       const ready = await this.send({ type: "init", libPath: library.path, logLevel: this.options.verbose ? 2 : 5 });

@@ -1,5 +1,5 @@
 // Which libsona-whisper build to load, and why. Dev runs use the repo's lib/; the compiled binary
-// registers its embedded copies (extracted to the cache) through setLibraryDir().
+// registers its embedded copies (unpacked on first use) through setLibrarySource().
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CPU_LEVELS, chooseCpuLevel, cpuFlags } from "./cpu.ts";
@@ -14,6 +14,17 @@ export function getLibraryDir(): string {
   return libraryDir;
 }
 
+/** The compiled binary's embedded builds: the levels it carries, and how to put one on disk. */
+export interface LibrarySource {
+  levels: string[];
+  path(level: string): string;
+}
+let source: LibrarySource | null = null;
+
+export function setLibrarySource(s: LibrarySource | null): void {
+  source = s;
+}
+
 export const libraryFile = (level: string) => `libsona-whisper-${level}.so`;
 
 export interface LibraryChoice {
@@ -26,10 +37,12 @@ export function chooseLibrary(env: Record<string, string | undefined> = process.
   if (env.SONA_LIBWHISPER) {
     return { path: env.SONA_LIBWHISPER, level: "custom", reason: "SONA_LIBWHISPER" };
   }
-  const available = CPU_LEVELS.map((l) => l.name).filter((n) => existsSync(join(libraryDir, libraryFile(n))));
+  const available = source ? source.levels : CPU_LEVELS.map((l) => l.name).filter((n) => existsSync(join(libraryDir, libraryFile(n))));
   if (available.length === 0) {
     throw new Error(`libwhisper is not built: no ${libraryFile("*")} in ${libraryDir} (run: npm run setup)`);
   }
   const { level, reason } = chooseCpuLevel(cpuFlags(), env.SONA_CPU_LEVEL || undefined, available);
-  return { path: join(libraryDir, libraryFile(level.name)), level: level.name, reason };
+  // only the chosen build is unpacked (and only once a level that this CPU can run was chosen)
+  const path = source ? source.path(level.name) : join(libraryDir, libraryFile(level.name));
+  return { path, level: level.name, reason };
 }

@@ -32,16 +32,20 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 // A page on some web site may POST multipart to localhost (a CORS "simple request" needs no
-// preflight), so a browser request from a non-loopback origin is refused; owners and curl send no
-// Origin, and /docs is served from a loopback origin.
+// preflight), so a browser request from another origin is refused. Owners and curl send no Origin;
+// loopback origins and the server's own origin (/docs when bound to another address) pass.
 const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d+)?$/i;
+
+function allowedOrigin(origin: string, host: string | null): boolean {
+  return LOOPBACK_ORIGIN.test(origin) || (host !== null && /^https?:\/\/(.*)$/i.exec(origin)?.[1]?.toLowerCase() === host.toLowerCase());
+}
 
 export function createApp(options: AppOptions) {
   const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
   const app = new Elysia({ name: "sona" })
     .onRequest(({ request }) => {
       const origin = request.headers.get("origin");
-      if (origin !== null && !LOOPBACK_ORIGIN.test(origin)) {
+      if (origin !== null && !allowedOrigin(origin, request.headers.get("host"))) {
         return errorResponse(new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`));
       }
     })

@@ -36,6 +36,8 @@ export type ShutdownReason = "SIGINT" | "SIGTERM" | "parent-exited";
 export interface ShutdownWatch {
   /** resolves with the first reason to stop */
   reason: Promise<ShutdownReason>;
+  /** a reason has come */
+  readonly fired: boolean;
   /** resolves on a second signal: stop waiting for the running transcription */
   hurry: Promise<void>;
   stop(): void;
@@ -47,12 +49,12 @@ export function watchForShutdown(opts: { exitWithParent: boolean; pollMs?: numbe
   let hurryUp!: () => void;
   const reason = new Promise<ShutdownReason>((r) => (settle = r));
   const hurry = new Promise<void>((r) => (hurryUp = r));
-  let signalled = false;
-  const onSignal = (name: "SIGINT" | "SIGTERM") => () => {
-    if (signalled) return hurryUp();
-    signalled = true;
-    settle(name);
+  let fired = false;
+  const fire = (why: ShutdownReason) => {
+    fired = true;
+    settle(why);
   };
+  const onSignal = (name: "SIGINT" | "SIGTERM") => () => (fired ? hurryUp() : fire(name));
   const onInt = onSignal("SIGINT");
   const onTerm = onSignal("SIGTERM");
   process.on("SIGINT", onInt);
@@ -63,7 +65,7 @@ export function watchForShutdown(opts: { exitWithParent: boolean; pollMs?: numbe
     timer = setInterval(() => {
       // an orphan is adopted by init or a subreaper, so the parent pid changes when the owner dies
       if (process.ppid !== parent) {
-        settle("parent-exited");
+        fire("parent-exited");
         hurryUp();
       }
     }, opts.pollMs ?? PARENT_POLL_MS);
@@ -72,6 +74,9 @@ export function watchForShutdown(opts: { exitWithParent: boolean; pollMs?: numbe
   return {
     reason,
     hurry,
+    get fired() {
+      return fired;
+    },
     stop() {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);

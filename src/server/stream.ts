@@ -56,7 +56,7 @@ export function eventStreamResponse(opts: EventStreamOptions): Response {
     start(c) {
       controller = c;
       emit({ type: "progress", progress: 0 });
-      void work();
+      work().catch((err) => opts.onInternalError?.(err));
     },
     cancel() {
       open = false;

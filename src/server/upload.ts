@@ -4,6 +4,7 @@
 // on success the caller owns it and calls dispose().
 import { Busboy, type BusboyFileStream } from "@fastify/busboy";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { SonaError } from "../errors.ts";
@@ -48,8 +49,12 @@ export async function receiveUpload(request: Request, opts: UploadOptions): Prom
   const fields: FormFields = {};
   let file: Upload["file"] | undefined;
   let failure: SonaError | undefined;
+  let signalFailure!: () => void;
+  // a failure must also end a wait for busboy's 'drain', which never comes once nobody reads the file
+  const failed = new Promise<void>((resolve) => (signalFailure = resolve));
   const fail = (err: SonaError) => {
     failure ??= err;
+    signalFailure();
   };
   const fileWrites: Promise<void>[] = [];
   const fileStreams: BusboyFileStream[] = [];
@@ -76,7 +81,12 @@ export async function receiveUpload(request: Request, opts: UploadOptions): Prom
     stream.on("error", (e: Error) => fail(invalid(`malformed multipart body: ${e.message}`)));
     stream.on("limit", () => fail(tooLarge(opts.maxFileBytes)));
     fileStreams.push(stream);
-    fileWrites.push(writeFile(stream, file, opts.maxFileBytes).catch((e) => fail(e instanceof SonaError ? e : writeError(e))));
+    fileWrites.push(
+      writeFile(stream, file, opts.maxFileBytes).catch((e) => {
+        stream.resume(); // discard the rest, so busboy does not stall on an unread part
+        fail(e instanceof SonaError ? e : writeError(e));
+      }),
+    );
   });
   parser.on("fieldsLimit", () => fail(invalid("the form has too many fields", "")));
   parser.on("partsLimit", () => fail(invalid("the form has too many parts", "")));
@@ -100,7 +110,7 @@ export async function receiveUpload(request: Request, opts: UploadOptions): Prom
       total += value.byteLength;
       if (total > limit) throw tooLarge(opts.maxFileBytes);
       // backpressure: busboy (and the file stream behind it) says when to wait
-      if (!parser.write(value)) await waitForDrain(parser, parsed);
+      if (!parser.write(value)) await Promise.race([once(parser, "drain"), parsed, failed]);
     }
     parser.end();
     await parsed;
@@ -134,10 +144,6 @@ async function writeFile(stream: BusboyFileStream, file: Upload["file"], max: nu
     await fh.close();
   }
   if (truncated || stream.truncated) throw tooLarge(max);
-}
-
-function waitForDrain(parser: NodeJS.WritableStream, parsed: Promise<void>): Promise<void> {
-  return Promise.race([new Promise<void>((resolve) => parser.once("drain", () => resolve())), parsed]);
 }
 
 function writeError(e: unknown): SonaError {

@@ -14,7 +14,7 @@ export function syntheticSpeech(seconds: number, seed = 7): Float32Array {
 }
 
 /** A 16-bit PCM mono WAV of the samples. */
-export function wavBytes(samples: Float32Array, rate = 16000): Uint8Array {
+export function wavBytes(samples: Float32Array, rate = 16000): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(44 + samples.length * 2);
   const v = new DataView(out.buffer);
   const text = (o: number, s: string) => [...s].forEach((c, i) => v.setUint8(o + i, c.charCodeAt(0)));

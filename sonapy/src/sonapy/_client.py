@@ -40,6 +40,37 @@ def error_from_response(resp: http.client.HTTPResponse, body: bytes) -> SonaErro
     return SonaError(resp.status, "http_error", f"HTTP {resp.status} {resp.reason}: {text[:500]}", retry_after=_retry_after(resp))
 
 
+class EventStream(Iterator[Dict[str, Any]]):
+    """An iterator of stream events that also owns its connection: ``close()`` (or leaving a
+    ``with`` block, or garbage collection) disconnects even before the first event was read."""
+
+    def __init__(self, events: Iterator[Dict[str, Any]], conn: http.client.HTTPConnection) -> None:
+        self._events = events
+        self._conn = conn
+
+    def __iter__(self) -> "EventStream":
+        return self
+
+    def __next__(self) -> Dict[str, Any]:
+        return next(self._events)
+
+    def close(self) -> None:
+        self._events.close()  # type: ignore[attr-defined]
+        self._conn.close()
+
+    def __enter__(self) -> "EventStream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
 class Client:
     """The HTTP API of one server. ``check(wait)`` (optional) raises if the server's process died."""
 
@@ -157,7 +188,7 @@ class Client:
             if (resp.getheader("Content-Type") or "").startswith("application/json"):
                 return json.loads(raw.decode("utf-8"))
             return raw.decode("utf-8")
-        return self._events(conn, resp)
+        return EventStream(self._events(conn, resp), conn)
 
     def _events(self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse) -> Iterator[Dict[str, Any]]:
         """NDJSON events as they arrive. Ends after `result`; an `error` event raises SonaError.

@@ -122,9 +122,11 @@ class Sona:
         fields (n_threads=2, no_fallback=True, timestamp_granularities=["word"], ...); bools are
         sent as true/false, lists as repeated fields, None is left out.
 
-        Returns a dict for json/verbose_json, a str for text/srt/vtt, and with ``stream=True`` a
-        generator of event dicts ({"type": "progress"|"segment"|"result", ...}) yielded as they
-        arrive. A stream's ``error`` event raises SonaError (status 200, the event's code).
+        Returns a dict for json/verbose_json, a str for text/srt/vtt, and with ``stream=True`` an
+        iterator of event dicts ({"type": "progress"|"segment"|"result", ...}) yielded as they
+        arrive. A stream's ``error`` event raises SonaError (status 200, the event's code). The
+        request is sent at once (a 429 raises here); ``close()`` on the iterator, or leaving a
+        ``with`` block around it, disconnects, and the server aborts the transcription.
         """
         return self._client.transcribe(
             file,

@@ -1,0 +1,14 @@
+// Child process for rows 4, 5 and 7: decodes one file with Sona's decodeAudio in a fresh process,
+// so that its time and peak RSS are its own, and prints one JSON line.
+//   bun bench/children/decode.ts <file> [ffmpeg]
+import { decodeAudio } from "../../src/audio/index.ts";
+
+const [path, ffmpegPath] = process.argv.slice(2);
+if (!path) {
+  console.error("usage: bun bench/children/decode.ts <file> [ffmpeg]");
+  process.exit(2);
+}
+const t0 = performance.now();
+const r = await decodeAudio(path, ffmpegPath ? { ffmpegPath } : {});
+const ms = performance.now() - t0;
+console.log(JSON.stringify({ ms, samples: r.samples.length, format: r.format, sourceRate: r.sourceRate, sourceChannels: r.sourceChannels, maxRss: process.resourceUsage().maxRSS * 1024 }));

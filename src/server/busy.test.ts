@@ -1,0 +1,61 @@
+import { describe, expect, test } from "bun:test";
+import { BusyGate } from "./busy.ts";
+
+describe("BusyGate", () => {
+  test("one lease at a time; tryAcquire fails while it is held; release is idempotent", () => {
+    const gate = new BusyGate();
+    const a = gate.tryAcquire()!;
+    expect(gate.busy).toBe(true);
+    expect(gate.tryAcquire()).toBeUndefined();
+    a.release();
+    a.release();
+    expect(gate.busy).toBe(false);
+    const b = gate.tryAcquire()!;
+    a.release(); // a stale lease must not free someone else's
+    expect(gate.busy).toBe(true);
+    b.release();
+  });
+
+  test("`using` releases on every path, exceptions included", () => {
+    const gate = new BusyGate();
+    expect(() => {
+      using _lease = gate.tryAcquire()!;
+      throw new Error("boom");
+    }).toThrow("boom");
+    expect(gate.busy).toBe(false);
+  });
+
+  test("acquire waits first come first served; an aborted waiter leaves the queue", async () => {
+    const gate = new BusyGate();
+    const first = gate.tryAcquire()!;
+    const order: string[] = [];
+    const ac = new AbortController();
+    const b = gate.acquire().then((l) => (order.push("b"), l));
+    const gone = gate.acquire(ac.signal).catch(() => order.push("aborted"));
+    const c = gate.acquire().then((l) => (order.push("c"), l));
+    ac.abort(new Error("client left"));
+    await gone;
+    first.release();
+    (await b).release();
+    (await c).release();
+    expect(order).toEqual(["aborted", "b", "c"]);
+    expect(gate.busy).toBe(false);
+  });
+
+  test("onIdle fires when the last holder leaves, onBusy on every grant; whenFree waits for both", async () => {
+    const gate = new BusyGate();
+    const events: string[] = [];
+    gate.onIdle(() => events.push("idle"));
+    gate.onBusy(() => events.push("busy"));
+    const a = gate.tryAcquire()!;
+    const waiting = gate.acquire();
+    let free = false;
+    const whenFree = gate.whenFree().then(() => (free = true));
+    a.release();
+    await Bun.sleep(0);
+    expect(free).toBe(false);
+    (await waiting).release();
+    await whenFree;
+    expect(events).toEqual(["busy", "busy", "idle"]);
+  });
+});

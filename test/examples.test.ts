@@ -1,0 +1,31 @@
+// The scripts in examples/ run as written (synthetic model, generated audio) and end cleanly.
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { ROOT, SONA } from "./helpers/sona-binary.ts";
+
+const env = { ...process.env, SONA_BINARY: SONA, BUN: process.execPath, PYTHONDONTWRITEBYTECODE: "1" };
+
+function run(cmd: string[]) {
+  const r = Bun.spawnSync(cmd, { cwd: ROOT, env, stdout: "pipe", stderr: "pipe", timeout: 120_000 });
+  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+function expectTour(r: ReturnType<typeof run>) {
+  if (r.code !== 0) console.error(r.out, r.err);
+  expect(r.code).toBe(0);
+  expect(r.err).toContain("meaningless");
+  expect(r.out).toMatch(/status['"]?:\s*['"]ready/); // the ready line, however each language prints it
+  expect(r.out).toMatch(/result/);
+  expect(r.out).toMatch(/code['"]?[=:]\s*"?invalid_request/);
+}
+
+test.skipIf(!Bun.which("python3"))("examples/python.py", () => expectTour(run(["python3", join(ROOT, "examples/python.py")])));
+
+test("examples/client.ts", () => expectTour(run([process.execPath, join(ROOT, "examples/client.ts")])));
+
+test.skipIf(!Bun.which("curl") || !Bun.which("python3"))("examples/curl.sh", () => {
+  const r = run(["bash", join(ROOT, "examples/curl.sh")]);
+  expectTour(r);
+  expect(r.out).toContain('{"type":"progress","progress":0}');
+  expect(r.out).toContain("sona exited with 0");
+});

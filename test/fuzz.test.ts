@@ -6,7 +6,7 @@
 // FUZZ_SCALE=10 (or more) runs the long mode on demand; CI runs the default (> 10,000 cases).
 import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeWav } from "../src/audio/_testing.ts";
@@ -90,7 +90,11 @@ describe("fuzz", () => {
 
   test("decodeAudio on mutated WAV files: 16 kHz samples or a clean error, and no temp files", async () => {
     const path = join(dir, "input.wav");
-    const before = readdirSync(tmpdir()).length;
+    // a private temp dir, so other processes' temp files cannot blur the count
+    const tmp = join(dir, "tmp");
+    mkdirSync(tmp);
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: WAV_FIXTURES.length - 1 }), fc.array(mutation(1500), { minLength: 1, maxLength: 3 }), async (i, ms) => {
         const bytes = mutate(WAV_FIXTURES[i]!, ms);
@@ -100,7 +104,9 @@ describe("fuzz", () => {
       }),
       { numRuns: runs(300), seed: 2 },
     );
-    expect(readdirSync(tmpdir()).length).toBeLessThanOrEqual(before);
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    expect(readdirSync(tmp)).toEqual([]);
   }, 300_000);
 
   test("model validator: mutated models are accepted or rejected as invalid_model", async () => {

@@ -3,10 +3,10 @@
 // through the bundled ffmpeg and checks, with strace, that no file is written on the way.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BenchContext } from "../lib/context.ts";
-import { timedOk } from "../lib/proc.ts";
-import { figure, skipped, value, type RowResult } from "../lib/report.ts";
-import { fmt, interleave, pairRatios, summarize } from "../lib/stats.ts";
+import type { BenchContext } from "../support/context.ts";
+import { timedOk } from "../support/proc.ts";
+import { figure, skipped, value, type RowResult } from "../support/report.ts";
+import { fmt, interleave, pairRatios, summarize } from "../support/stats.ts";
 
 interface ChildDecode {
   /** decodeAudio() inside the child */
@@ -78,7 +78,7 @@ export async function wavDecodeRow(ctx: BenchContext): Promise<RowResult> {
 }
 
 export async function mp3Row(ctx: BenchContext): Promise<RowResult> {
-  const title = "non-WAV input: 1 h MP3 through the bundled ffmpeg";
+  const title = `non-WAV input: ${ctx.fixtures.hourSeconds === 3600 ? "1 h" : `${ctx.fixtures.hourSeconds} s`} MP3 through the bundled ffmpeg`;
   const goal = "record it; no temp WAV is written";
   const mp3 = ctx.fixtures.hourMp3;
   if (!mp3) return skipped(5, title, goal, "no MP3 fixture (Debian's ffmpeg with libmp3lame is needed to make one)");

@@ -2,10 +2,10 @@
 // same parameters, in blocks that alternate between the servers; throughput is requests per second
 // of a block, compared block by block. Sona's overhead is the client's wall time minus the
 // inference time Sona reports in its Server-Timing header.
-import type { BenchContext } from "../lib/context.ts";
-import { figure, value, type Figure, type RowResult } from "../lib/report.ts";
-import { ask, startSonaServer, startWhisperServer, textOf, type Reply, type RunningServer } from "../lib/servers.ts";
-import { fmt, interleave, pairRatios, percentile, summarize } from "../lib/stats.ts";
+import type { BenchContext } from "../support/context.ts";
+import { figure, value, type Figure, type RowResult } from "../support/report.ts";
+import { ask, startSonaServer, startWhisperServer, textOf, type Reply, type RunningServer } from "../support/servers.ts";
+import { fmt, interleave, pairRatios, percentile, summarize } from "../support/stats.ts";
 
 interface Block {
   replies: Reply[];

@@ -4,11 +4,11 @@
 // which unpacks them, is measured on its own with an empty XDG_CACHE_HOME.
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { BenchContext, Sona } from "../lib/context.ts";
-import { startUntil } from "../lib/proc.ts";
-import { figure, value, type Figure, type RowResult } from "../lib/report.ts";
-import { fmt, interleave, summarize } from "../lib/stats.ts";
-import { startWhisperServer } from "../lib/servers.ts";
+import type { BenchContext, Sona } from "../support/context.ts";
+import { startUntil } from "../support/proc.ts";
+import { figure, value, type Figure, type RowResult } from "../support/report.ts";
+import { fmt, interleave, summarize } from "../support/stats.ts";
+import { startWhisperServer } from "../support/servers.ts";
 
 async function readyMs(sona: Sona, model: string | null, env?: Record<string, string>): Promise<number> {
   const s = await startUntil([...sona.cmd, "serve", ...(model ? [model] : []), "--port", "0"], /"status":"ready"/, { on: "stdout", env, timeoutMs: 60_000 });

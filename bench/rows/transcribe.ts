@@ -2,11 +2,11 @@
 // its model already loaded against whisper-cli's own transcribe time (row 2). One loop serves both:
 // each iteration runs sona, whisper-cli and the in-process engine on the same clip, in alternating
 // order, so every ratio is of runs made side by side.
-import type { BenchContext } from "../lib/context.ts";
-import { benchOptions, loadSamples, openEngine, runEngine, type EngineRun } from "../lib/engine.ts";
-import { timedOk, type Timed } from "../lib/proc.ts";
-import { figure, type Figure, type RowResult } from "../lib/report.ts";
-import { fmt, interleave, pairRatios, summarize } from "../lib/stats.ts";
+import type { BenchContext } from "../support/context.ts";
+import { benchOptions, loadSamples, openEngine, runEngine, type EngineRun } from "../support/engine.ts";
+import { timedOk, type Timed } from "../support/proc.ts";
+import { figure, type Figure, type RowResult } from "../support/report.ts";
+import { fmt, interleave, pairRatios, summarize } from "../support/stats.ts";
 
 interface CliTimings {
   loadMs: number;
@@ -31,7 +31,7 @@ export async function transcribeRows(ctx: BenchContext): Promise<RowResult[]> {
   const clips: { name: string; path: string; runs: number }[] = [{ name: "30 s", path: fx.clip30, runs: ctx.runs }];
   // the 5-minute clip costs minutes per run with the synthetic model (it decodes ~450 tokens per
   // window), so it gets fewer runs; BENCH_LONG_RUNS overrides
-  if (fx.clip300) clips.push({ name: "5 min", path: fx.clip300, runs: Number(process.env.BENCH_LONG_RUNS ?? Math.min(ctx.runs, 2)) });
+  if (fx.clip300) clips.push({ name: "5 min", path: fx.clip300, runs: Number(process.env.BENCH_LONG_RUNS ?? Math.min(ctx.runs, 3)) });
 
   const sonaArgs = (clip: string) => [...ctx.sona.cmd, "transcribe", model, clip, "--no-fallback", "--threads", String(threads), "--beam-size", "1", "--best-of", "1", "-f", "json"];
   const cliArgs = (clip: string) => [ctx.whisperCli, "-m", model, "-f", clip, "-t", String(threads), "-nf", "-bs", "1", "-bo", "1"];

@@ -87,7 +87,10 @@ export async function decodeWithFfmpeg(path: string, opts: { enhance?: boolean; 
   }
   // rematrix_maxval=1: channels are averaged, as in our WAV path and whisper-cli, instead of
   // ffmpeg's float default (stereo summed at -3 dB each: a louder, clip-prone mono)
-  args.push("-rematrix_maxval", "1", "-ac", "1", "-ar", "16000", "-f", "f32le", "-");
+  // flush_packets 0: ffmpeg otherwise flushes its output after every packet, a ~2 KB write() per
+  // audio frame on a pipe (120k writes and wake-ups for an hour); with it the writes are 32 KB and
+  // an hour of MP3 decodes ~20 % faster (bench row 5)
+  args.push("-rematrix_maxval", "1", "-ac", "1", "-ar", "16000", "-flush_packets", "0", "-f", "f32le", "-");
   // a wrong duration in the header only costs a regrow; cap what one header can make us reserve
   const expected = Math.min((probe.durationSec ?? 60) * 1.02 + 1, 3600) * 16000 * 4;
   const out = await run(ffmpeg, args, opts.signal, Math.ceil(expected));

@@ -11,7 +11,7 @@
 // (bit rot, raw block writes), which leaves the metadata alone.
 import { createHash, randomBytes } from "node:crypto";
 import {
-  closeSync, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
+  type BigIntStats, closeSync, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
   statSync, unlinkSync, writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,31 +37,32 @@ const stampPath = (dest: string, f: EmbeddedFile) => join(dirname(dest), `.${f.n
 
 function stampFor(dest: string, f: EmbeddedFile): string | null {
   try {
-    const st = statSync(dest, { bigint: true });
-    return `${f.sha256} ${st.size} ${st.ino} ${st.mtimeNs} ${st.ctimeNs}\n`;
+    return stampOf(statSync(dest, { bigint: true }), f);
   } catch {
     return null;
   }
 }
 
+const stampOf = (st: BigIntStats, f: EmbeddedFile) => `${f.sha256} ${st.size} ${st.ino} ${st.mtimeNs} ${st.ctimeNs}\n`;
+
 /** True when dest holds exactly f (see the note at the top for how much that check trusts). */
 export function isIntact(dest: string, f: EmbeddedFile): boolean {
-  let st;
+  let st: BigIntStats;
   try {
-    st = statSync(dest);
+    st = statSync(dest, { bigint: true });
   } catch {
     return false;
   }
-  if (!st.isFile() || st.size !== f.size || (f.executable && !(st.mode & 0o100))) return false;
-  const stamp = stampFor(dest, f);
+  if (!st.isFile() || st.size !== BigInt(f.size) || (f.executable && !(st.mode & 0o100n))) return false;
+  const stamp = stampOf(st, f);
   try {
-    if (stamp && readFileSync(stampPath(dest, f), "utf8") === stamp) return true;
+    if (readFileSync(stampPath(dest, f), "utf8") === stamp) return true;
   } catch {
     // no stamp yet: hash below
   }
   if (sha256(readFileSync(dest)) !== f.sha256) return false;
   // a read-only cache still works, it is just hashed on every run
-  if (stamp) tryWrite(stampPath(dest, f), stamp);
+  tryWrite(stampPath(dest, f), stamp);
   return true;
 }
 

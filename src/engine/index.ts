@@ -2,10 +2,12 @@
 // events and cancellation, unload. WhisperEngine runs whisper.cpp in a Worker; tests can pass any
 // other Engine (see test/fake-engine.ts) to the server.
 import { SonaError } from "../errors.ts";
+import { DEFAULT_FLASH_ATTN } from "./defaults.ts";
 import { chooseLibrary, type LibraryChoice } from "./library.ts";
 import type { DecodeOptions, FromWorker, ModelDetails, ToWorker } from "./protocol.ts";
 import type { EngineEvent, TranscriptResult } from "./types.ts";
 
+export { DEFAULT_FLASH_ATTN, defaultThreads } from "./defaults.ts";
 export type { DecodeOptions, ModelDetails } from "./protocol.ts";
 export type * from "./types.ts";
 
@@ -65,7 +67,7 @@ export class WhisperEngine implements Engine {
     const reply = await this.send({
       type: "load",
       path,
-      flashAttn: this.options.flashAttn ?? true,
+      flashAttn: this.options.flashAttn ?? DEFAULT_FLASH_ATTN,
       useGpu: !options.noGpu,
       gpuDevice: options.gpuDevice ?? 0,
     });

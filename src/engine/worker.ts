@@ -5,6 +5,7 @@
 // Abort is a shared int32 that the C shim polls between graph nodes.
 declare const self: Worker;
 
+import { defaultThreads } from "./defaults.ts";
 import { buildParams } from "./params.ts";
 import { asPointer, JSCallback, LAYOUT, openLibrary, ParamsStruct, ptr, readCString, type Pointer, type WhisperSymbols } from "./ffi.ts";
 import type { DecodeOptions, FromWorker, ToWorker } from "./protocol.ts";
@@ -135,10 +136,6 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
       timings: { inferenceMs, detectLanguageMs },
     },
   };
-}
-
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(8, navigator.hardwareConcurrency));
 }
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {

@@ -31,6 +31,7 @@ export default defineCommand({
     "exit-with-parent": { type: "boolean", default: true, description: "Exit when the process that started sona exits (--exit-with-parent=false to keep running)" },
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
     "unload-timeout": { type: "string", description: "Unload the model after this long without requests (30s, 5m, 1h; 0 = never; env SONA_UNLOAD_TIMEOUT)" },
+    "api-key": { type: "string", description: "Require Authorization: Bearer <key> on every route but /health (env SONA_API_KEY)" },
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
     ...verboseArg,
   },
@@ -38,7 +39,11 @@ export default defineCommand({
     const settings = readSettings(args);
     const log = (line: string) => process.stderr.write(`sona: ${line}\n`);
     const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
-    const ctx = new ServerContext({ engine, maxUploadBytes: settings.maxUpload, tmpDir: settings.tmpDir, verbose: Boolean(args.verbose), log });
+    const apiKey = (args["api-key"] as string | undefined) || process.env.SONA_API_KEY || undefined;
+    const ctx = new ServerContext({ engine, maxUploadBytes: settings.maxUpload, tmpDir: settings.tmpDir, verbose: Boolean(args.verbose), log, apiKey });
+    if (!isLoopback(settings.host)) {
+      log(`warning: listening on ${settings.host}, which is reachable from other machines${apiKey ? "" : " and has no --api-key"}`);
+    }
     // signals are caught from the start: an owner may stop us while the model loads, or the
     // moment it has read the ready line
     const watch = watchForShutdown({ exitWithParent: settings.exitWithParent });
@@ -60,6 +65,10 @@ export default defineCommand({
     }
   },
 });
+
+function isLoopback(host: string): boolean {
+  return /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
+}
 
 interface Settings {
   host: string;

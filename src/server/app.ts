@@ -2,6 +2,7 @@
 // that nothing (unknown route, wrong method, malformed body, a bug) answers in any shape other
 // than {"error":{code,message,type,param}}. The engine comes in from outside: the CLI passes
 // WhisperEngine, tests a fake.
+import { timingSafeEqual } from "node:crypto";
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { isSonaError, SonaError } from "../errors.ts";
@@ -36,6 +37,14 @@ const ALLOWED: Record<string, string[]> = {
 // loopback origins and the server's own origin (/docs when bound to another address) pass.
 const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d+)?$/i;
 
+/** Constant-time comparison of the Bearer token with the configured key. */
+function authorized(header: string | null, key: string): boolean {
+  const token = /^Bearer\s+(.+)$/i.exec(header ?? "")?.[1] ?? "";
+  const a = Buffer.from(token);
+  const b = Buffer.from(key);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 function allowedOrigin(origin: string, host: string | null): boolean {
   return LOOPBACK_ORIGIN.test(origin) || (host !== null && /^https?:\/\/(.*)$/i.exec(origin)?.[1]?.toLowerCase() === host.toLowerCase());
 }
@@ -47,6 +56,10 @@ export function createApp(options: AppOptions) {
       const origin = request.headers.get("origin");
       if (origin !== null && !allowedOrigin(origin, request.headers.get("host"))) {
         return errorResponse(new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`));
+      }
+      // /health stays open so supervisors and load balancers can probe without the key
+      if (ctx.apiKey && new URL(request.url).pathname !== "/health" && !authorized(request.headers.get("authorization"), ctx.apiKey)) {
+        return errorResponse(new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)"));
       }
     })
     .onError(({ code, error, request }) => {

@@ -17,6 +17,8 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** log every request */
   verbose?: boolean;
+  /** when set, every route but /health needs `Authorization: Bearer <apiKey>` */
+  apiKey?: string;
 }
 
 /** The model as it was loaded, to make a repeated load of the same file and options a no-op. */
@@ -34,6 +36,7 @@ export class ServerContext {
   readonly maxUploadBytes: number;
   readonly tmpDir: string;
   readonly verbose: boolean;
+  readonly apiKey?: string;
   readonly log: (line: string) => void;
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
@@ -44,6 +47,7 @@ export class ServerContext {
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.tmpDir = options.tmpDir ?? tmpdir();
     this.verbose = options.verbose ?? false;
+    this.apiKey = options.apiKey || undefined;
     this.log = options.log ?? ((line) => console.error(line));
   }
 

@@ -11,7 +11,7 @@ const server = startTestServer(engine, { apiKey: "s3cret" });
 afterAll(() => server.close());
 
 test("no key or a wrong key is 401 unauthorized, in the error format", async () => {
-  for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Bearer s3cret-and-more" }, { authorization: "s3cret" }]) {
+  for (const headers of [{} as Record<string, string>, { authorization: "Bearer wrong" }, { authorization: "Bearer s3cret-and-more" }, { authorization: "s3cret" }]) {
     const res = await fetch(`${server.base}/v1/models`, { headers });
     expect(res.status).toBe(401);
     expect((await res.json()).error).toMatchObject({ code: "unauthorized", type: "invalid_request_error" });

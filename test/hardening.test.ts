@@ -1,0 +1,114 @@
+// Load and faults against the real engine: 200 concurrent connections for a bounded time, then
+// faults (ffmpeg missing, the loaded model file deleted), each followed by a request that works and
+// a check that no temp file is left.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { WhisperEngine } from "../src/engine/index.ts";
+import { loadModel } from "../src/server/routes/models.ts";
+import { syntheticSpeech, wavBytes } from "./helpers/audio.ts";
+import { MICRO_EN, startTestServer } from "./helpers/server.ts";
+
+const engine = new WhisperEngine();
+const server = startTestServer(engine);
+const { base } = server;
+const WAV = wavBytes(syntheticSpeech(2));
+const dir = mkdtempSync(join(tmpdir(), "sona-hardening-"));
+beforeAll(() => loadModel(server.app.sona, MICRO_EN), 30_000);
+afterAll(async () => {
+  await server.close();
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function form(bytes: Uint8Array = WAV, name = "speech.wav"): FormData {
+  const f = new FormData();
+  f.append("file", new Blob([bytes as BlobPart]), name);
+  f.append("no_fallback", "true");
+  return f;
+}
+
+const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0) / 1024;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+test("200 concurrent connections: no 5xx, one transcription at a time, the rest 429 with Retry-After", async () => {
+  const before = rss();
+  const until = performance.now() + 8000;
+  const statuses = new Map<number, number>();
+  const health: number[] = [];
+  // count transcriptions inside the engine, where "one at a time" must hold
+  let running = 0;
+  let maxRunning = 0;
+  const transcribe = engine.transcribe.bind(engine);
+  engine.transcribe = async (...args) => {
+    maxRunning = Math.max(maxRunning, ++running);
+    try {
+      return await transcribe(...args);
+    } finally {
+      running--;
+    }
+  };
+  const worker = async (i: number) => {
+    for (let n = 0; performance.now() < until && n < 400; n++) {
+      const kind = (i + n) % 4;
+      const t0 = performance.now();
+      let res: Response;
+      if (kind === 0) {
+        res = await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() });
+        if (res.status === 429) expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      } else {
+        res = await fetch(`${base}${["", "/health", "/ready", "/v1/models"][kind]}`);
+        if (kind === 1) health.push(performance.now() - t0);
+      }
+      await res.arrayBuffer();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: 200 }, (_, i) => worker(i)));
+  engine.transcribe = transcribe;
+  health.sort((a, b) => a - b);
+  const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+  console.error(`load: ${total} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, /health p50 ${percentile(health, 50).toFixed(1)} ms p99 ${percentile(health, 99).toFixed(1)} ms, RSS ${before.toFixed(0)} -> ${rss().toFixed(0)} MB`);
+  expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
+  expect(statuses.get(200)).toBeGreaterThan(0);
+  expect(statuses.get(429)).toBeGreaterThan(0);
+  expect(maxRunning).toBe(1);
+  expect(server.leftovers()).toEqual([]);
+  // the next request works
+  expect((await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
+}, 120_000);
+
+test("ffmpeg missing: a clear 400 for MP3 while WAV still works", async () => {
+  const mp3 = join(dir, "speech.mp3");
+  const wavPath = join(dir, "speech.wav");
+  await Bun.write(wavPath, WAV);
+  expect(Bun.spawnSync(["ffmpeg", "-loglevel", "error", "-y", "-i", wavPath, mp3]).exitCode).toBe(0);
+  const saved = process.env.SONA_FFMPEG_PATH;
+  process.env.SONA_FFMPEG_PATH = join(dir, "no-such-ffmpeg");
+  try {
+    const res = await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form(new Uint8Array(readFileSync(mp3)), "speech.mp3") });
+    expect(res.status).toBe(400);
+    const { error } = await res.json();
+    expect(error.code).toBe("invalid_audio");
+    expect(error.message).toMatch(/ffmpeg/);
+    expect((await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
+  } finally {
+    if (saved === undefined) delete process.env.SONA_FFMPEG_PATH;
+    else process.env.SONA_FFMPEG_PATH = saved;
+  }
+  expect(server.leftovers()).toEqual([]);
+});
+
+test("the loaded model's file deleted: transcription goes on (whisper.cpp holds the weights), a reload is a clear 400", async () => {
+  const copy = join(dir, "model.bin");
+  copyFileSync(MICRO_EN, copy);
+  await loadModel(server.app.sona, copy);
+  unlinkSync(copy);
+  expect((await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
+  const res = await fetch(`${base}/v1/models/load`, { method: "POST", body: JSON.stringify({ path: join(dir, "other.bin") }), headers: { "content-type": "application/json" } });
+  expect(res.status).toBe(400);
+  expect((await res.json()).error.code).toBe("model_not_found");
+  expect((await fetch(`${base}/ready`)).status).toBe(200);
+  expect(server.leftovers()).toEqual([]);
+});

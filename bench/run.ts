@@ -10,6 +10,8 @@
 //   npm run bench -- --keep             keep the temp dir with the generated audio
 //   npm run bench -- --render           rewrite the report from the last run's results (after editing
 //                                       bench/ANALYSIS.md), without measuring anything
+//   npm run bench -- --rows 3 --update  rerun some rows (e.g. ones another tenant disturbed) and put
+//                                       them into the last run's report; the report says so
 // Env: BENCH_RUNS (runs per figure), BENCH_LONG_RUNS (runs on the 5-min clip, default min(runs, 3)),
 // BENCH_MEMORY_RUNS (1-hour transcriptions for row 7, default min(runs, 2)).
 //
@@ -41,6 +43,7 @@ interface Args {
   rebuild: boolean;
   keep: boolean;
   render: boolean;
+  update: boolean;
 }
 
 const ALL = [1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -57,13 +60,14 @@ const TITLES: Record<number, [string, string]> = {
 };
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, rows: new Set(ALL), out: null, rebuild: false, keep: false, render: false };
+  const a: Args = { quick: false, rows: new Set(ALL), out: null, rebuild: false, keep: false, render: false, update: false };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     if (x === "--quick") a.quick = true;
     else if (x === "--rebuild") a.rebuild = true;
     else if (x === "--keep") a.keep = true;
     else if (x === "--render") a.render = true;
+    else if (x === "--update") a.update = true;
     else if (x === "--out") a.out = resolve(argv[++i] ?? "");
     else if (x === "--rows") {
       const list = (argv[++i] ?? "").split(",").map(Number);
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
   }
   const runs = Number(process.env.BENCH_RUNS ?? (args.quick ? 1 : 5));
   if (!Number.isInteger(runs) || runs < 1) usage(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
+  if (args.update && !existsSync(LAST_RUN)) usage(`--update: no saved run at ${LAST_RUN}`);
   const out = args.out ?? (args.quick ? join(tmpdir(), "sona-BENCHMARKS.quick.md") : join(ROOT, "BENCHMARKS.md"));
   const started = new Date();
   const t0 = performance.now();
@@ -216,10 +221,21 @@ async function main(): Promise<void> {
     ],
   };
   const notes = prepared.notes.length || fx.notes.length ? ["## Build notes", "", ...[...prepared.notes, ...fx.notes].map((n) => `- ${n}`), ""] : [];
-  const saved: Saved = { out, preamble, rows, notes };
+  let saved: Saved = { out, preamble, rows, notes };
+  if (args.update) {
+    const last = JSON.parse(readFileSync(LAST_RUN, "utf8")) as Saved;
+    const ids = rows.map((r) => r.id);
+    const when = `${started.toISOString().replace(/\.\d+Z$/, "Z")} (load ${m.load} at start)`;
+    for (const r of rows) r.notes.push(`Rerun with \`--rows ${ids.join(",")} --update\` on ${when}, after the main run.`);
+    saved = { ...last, out: args.out ?? last.out, rows: [...last.rows.filter((r) => !ids.includes(r.id)), ...rows] };
+    const line = saved.preamble.lines.find(([k]) => k === "rerun rows");
+    const text = `${ids.join(", ")} on ${when}`;
+    if (line) line[1] += `; ${text}`;
+    else saved.preamble.lines.push(["rerun rows", text]);
+  }
   writeFileSync(LAST_RUN, JSON.stringify(saved));
-  write(saved, out);
-  log(`bench: wrote ${out} in ${Math.round(seconds)} s`);
+  write(saved, saved.out);
+  log(`bench: wrote ${saved.out} in ${Math.round(seconds)} s`);
 }
 
 /** bench/ANALYSIS.md, hand-written about a full run, is carried into the report when present. */

@@ -1,5 +1,5 @@
-// Child process for rows 4, 5 and 7: decodes one file with Sona's decodeAudio in a fresh process,
-// so that its time and peak RSS are its own, and prints one JSON line.
+// Child process for rows 4 and 5: decodes one file with Sona's decodeAudio in a fresh process, so
+// that its time and peak RSS (read by the parent from /proc) are its own, and prints one JSON line.
 //   bun bench/children/decode.ts <file> [ffmpeg]
 import { decodeAudio } from "../../src/audio/index.ts";
 
@@ -11,4 +11,4 @@ if (!path) {
 const t0 = performance.now();
 const r = await decodeAudio(path, ffmpegPath ? { ffmpegPath } : {});
 const ms = performance.now() - t0;
-console.log(JSON.stringify({ ms, samples: r.samples.length, format: r.format, sourceRate: r.sourceRate, sourceChannels: r.sourceChannels, maxRss: process.resourceUsage().maxRSS * 1024 }));
+console.log(JSON.stringify({ ms, samples: r.samples.length, format: r.format, sourceRate: r.sourceRate, sourceChannels: r.sourceChannels }));

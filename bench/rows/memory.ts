@@ -71,7 +71,7 @@ export async function memoryRow(ctx: BenchContext): Promise<RowResult> {
     await ws.stop();
   }
   notes.push(
-    `Peak RSS is the child's ru_maxrss (wait4), ${runs} run(s); the hour of audio is a ${fmt((fx.hourSeconds * 32000) / 1e6)} MB 16 kHz mono s16 WAV decoded in process (no ffmpeg child).`,
+    `Peak RSS is the process's VmHWM (polled from /proc every 20 ms), ${runs} run(s); the hour of audio is a ${fmt((fx.hourSeconds * 32000) / 1e6)} MB 16 kHz mono s16 WAV decoded in process (no ffmpeg child).`,
     `Server: ${total} sequential requests with the 10 s clip, micro model; VmRSS from /proc/<pid>/status, the last one 200 ms after the last reply.`,
   );
   const pass = peak.max <= limit && growth < 10e6;

@@ -121,6 +121,7 @@ async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? (args.quick ? 1 : 5));
   if (!Number.isInteger(runs) || runs < 1) usage(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
   if (args.update && !existsSync(LAST_RUN)) usage(`--update: no saved run at ${LAST_RUN}`);
+  if (args.update && args.quick) usage("--update and --quick do not mix: a smoke run's rows would replace real ones");
   const out = args.out ?? (args.quick ? join(tmpdir(), "sona-BENCHMARKS.quick.md") : join(ROOT, "BENCHMARKS.md"));
   const started = new Date();
   const t0 = performance.now();
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     intro: [
       `Written by \`npm run bench\`${args.quick ? " --quick (SMOKE RUN: one run, short files; not a result)" : ""} on ${started.toISOString().replace(/\.\d+Z$/, "Z")}. Do not edit by hand: rerun it.`,
       "",
-      "Models are synthetic (`scripts/make-test-model.ts`): random weights in the real file format. `synth-tiny.en.bin` has the real tiny.en dimensions, so compute per token and per window is the real model's; `synth-micro.en.bin` is a minimal model for measuring overhead. Their transcripts are meaningless tokens (and, being random, they decode about 220 tokens per 30 s window where a real model decodes tens), so absolute times are not those of real speech with real weights; the comparisons are fair because both sides run the same model on the same samples with the same parameters.",
+      "Models are synthetic (`scripts/make-test-model.ts`): random weights in the real file format. `synth-tiny.en.bin` has the real tiny.en dimensions, so compute per token and per window is the real model's; `synth-micro.en.bin` is a minimal model for measuring overhead. Their transcripts are meaningless tokens (and, being random, they decode about 150 tokens per encoder pass where a real model decodes tens per 30 s window), so absolute times are not those of real speech with real weights; the comparisons are fair because both sides run the same model on the same samples with the same parameters.",
       "",
       "Every comparison is a ratio of runs made side by side: contenders alternate within each iteration (A B, then B A) and ratios are taken pair by pair. Figures are median (min–max) over the runs given. The machine is shared: the load average is recorded for every row.",
     ],
@@ -233,7 +234,7 @@ async function main(): Promise<void> {
     if (line) line[1] += `; ${text}`;
     else saved.preamble.lines.push(["rerun rows", text]);
   }
-  writeFileSync(LAST_RUN, JSON.stringify(saved));
+  if (!args.quick) writeFileSync(LAST_RUN, JSON.stringify(saved)); // a smoke run never replaces a real one
   write(saved, saved.out);
   log(`bench: wrote ${saved.out} in ${Math.round(seconds)} s`);
 }

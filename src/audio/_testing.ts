@@ -1,4 +1,6 @@
 // Test helpers: a small WAV writer that can also write the odd files real tools produce.
+import { expect } from "bun:test";
+import { type ErrorCode, SonaError } from "../errors.ts";
 
 export interface WavSpec {
   rate: number;
@@ -105,3 +107,18 @@ export function rms(x: Float32Array, skip = 0.1): number {
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
+
+/** Awaits p, expects a one-line SonaError with this code and message, and returns it. */
+export async function rejects(p: Promise<unknown>, code: ErrorCode, message: string | RegExp): Promise<SonaError> {
+  let e: unknown = null;
+  try {
+    await p;
+  } catch (caught) {
+    e = caught;
+  }
+  expect(e).toBeInstanceOf(SonaError);
+  expect((e as SonaError).code).toBe(code);
+  expect((e as SonaError).message).toMatch(message);
+  expect((e as SonaError).message).not.toContain("\n");
+  return e as SonaError;
+}

@@ -2,8 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ErrorCode, SonaError } from "../errors.ts";
-import { toneLevel } from "./_testing.ts";
+import { rejects, toneLevel } from "./_testing.ts";
 import { decodeWithFfmpeg, ffmpegInfo, lastMeaningfulLine, parseProbe, setBundledFfmpeg } from "./ffmpeg.ts";
 
 const hasFfmpeg = Bun.which("ffmpeg") !== null;
@@ -17,19 +16,6 @@ function ffmpeg(...args: string[]): void {
 const src = (expr: string, rate: number, seconds: number) => ["-f", "lavfi", "-i", `aevalsrc=${expr}:s=${rate}:d=${seconds}`];
 const sine = (f: number, amp = 0.5) => `${amp}*sin(2*PI*${f}*t)`;
 
-async function rejects(p: Promise<unknown>, code: ErrorCode, message: string | RegExp): Promise<SonaError> {
-  let e: unknown = null;
-  try {
-    await p;
-  } catch (caught) {
-    e = caught;
-  }
-  expect(e).toBeInstanceOf(SonaError);
-  expect((e as SonaError).code).toBe(code);
-  expect((e as SonaError).message).toMatch(message);
-  expect((e as SonaError).message).not.toContain("\n");
-  return e as SonaError;
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "sona-ffmpeg-test-"));

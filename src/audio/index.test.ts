@@ -2,8 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ErrorCode, SonaError } from "../errors.ts";
-import { makeWav, sine, toneLevel } from "./_testing.ts";
+import { makeWav, rejects, sine, toneLevel } from "./_testing.ts";
 import { decodeAudio, parseWav, resampleTo16k } from "./index.ts";
 
 const hasFfmpeg = Bun.which("ffmpeg") !== null;
@@ -15,17 +14,6 @@ const file = (name: string, bytes: Uint8Array | string) => {
   return p;
 };
 
-async function rejects(p: Promise<unknown>, code: ErrorCode, message: string): Promise<void> {
-  let e: unknown = null;
-  try {
-    await p;
-  } catch (caught) {
-    e = caught;
-  }
-  expect(e).toBeInstanceOf(SonaError);
-  expect((e as SonaError).code).toBe(code);
-  expect((e as SonaError).message).toContain(message);
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "sona-audio-test-"));

@@ -7,6 +7,7 @@ export type ErrorCode =
   | "invalid_model"
   | "model_not_found"
   | "too_large"
+  | "insufficient_storage"
   | "busy"
   | "no_model"
   | "forbidden"
@@ -22,6 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_model: 400,
   model_not_found: 400,
   too_large: 413,
+  insufficient_storage: 507,
   busy: 429,
   no_model: 503,
   forbidden: 403,
@@ -31,6 +33,8 @@ const STATUS: Record<ErrorCode, number> = {
   aborted: 499,
   internal_error: 500,
 };
+
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
 
 export class SonaError extends Error {
   override readonly name = "SonaError";

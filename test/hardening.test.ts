@@ -1,14 +1,16 @@
 // Load and faults against the real engine: 200 concurrent connections for a bounded time, then
-// faults (ffmpeg missing, the loaded model file deleted), each followed by a request that works and
-// a check that no temp file is left.
+// faults (ffmpeg missing, the loaded model file deleted, the temp dir full), each followed by a
+// request that works and a check that no temp file is left.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SonaClientError, spawnSona } from "../src/client/index.ts";
 import { WhisperEngine } from "../src/engine/index.ts";
 import { loadModel } from "../src/server/routes/models.ts";
 import { syntheticSpeech, wavBytes } from "./helpers/audio.ts";
 import { MICRO_EN, startTestServer } from "./helpers/server.ts";
+import { script, SONA } from "./helpers/sona-binary.ts";
 
 const engine = new WhisperEngine();
 const server = startTestServer(engine);
@@ -112,3 +114,31 @@ test("the loaded model's file deleted: transcription goes on (whisper.cpp holds 
   expect((await fetch(`${base}/ready`)).status).toBe(200);
   expect(server.leftovers()).toEqual([]);
 });
+
+// A really full disk, not an unwritable dir: sona runs in its own user and mount namespace with a
+// 1 MiB tmpfs as --tmp-dir (no root needed where user namespaces are allowed, as on Debian 12).
+const FULL_TMP = join(dir, "full-tmp");
+const namespaces = Bun.spawnSync(["unshare", "--user", "--map-root-user", "--mount", "true"]).exitCode === 0;
+if (!namespaces) console.error("skipped: the temp-dir-full test needs `unshare --user --mount` (util-linux, user namespaces enabled)");
+test.skipIf(!namespaces)("the temp dir full: 507 insufficient_storage, the partial upload removed, the next request fits", async () => {
+  Bun.spawnSync(["mkdir", "-p", FULL_TMP]);
+  const wrapper = script(
+    "sona-small-tmp",
+    `#!/bin/sh\nexec unshare --user --map-root-user --mount sh -c 'mount -t tmpfs -o size=1m sona-test "$0" && exec "$@"' "${FULL_TMP}" "${SONA}" "$@"\n`,
+  );
+  await using sona = await spawnSona({ binary: wrapper, model: MICRO_EN, args: ["--tmp-dir", FULL_TMP] });
+  const big = wavBytes(syntheticSpeech(40)); // 1.28 MB
+  const err = await sona.client.transcribe(big, { fields: { no_fallback: true } }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SonaClientError);
+  const e = err as SonaClientError;
+  expect([e.status, e.code]).toEqual([507, "insufficient_storage"]);
+  expect(e.message).toContain(`the temp dir ${FULL_TMP} is full (ENOSPC)`);
+  // the tmpfs as sona sees it; had the 1 MiB partial file stayed, the next upload could not fit
+  expect(readdirSync(`/proc/${sona.pid}/root${FULL_TMP}`)).toEqual([]);
+  expect(typeof (await sona.client.transcribe(WAV, { fields: { no_fallback: true } })).text).toBe("string");
+  expect(readdirSync(`/proc/${sona.pid}/root${FULL_TMP}`)).toEqual([]);
+  expect(readdirSync(FULL_TMP)).toEqual([]); // the mount never leaked into this namespace
+}, 60_000);

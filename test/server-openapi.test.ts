@@ -49,7 +49,12 @@ describe("/openapi.json", () => {
 
   test("every response shape and every error status, errors with the one error schema", () => {
     const t = spec.paths["/v1/audio/transcriptions"].post.responses;
-    expect(Object.keys(t).sort()).toEqual(["200", "400", "403", "413", "429", "500", "503"]);
+    expect(Object.keys(t).sort()).toEqual(["200", "400", "401", "403", "413", "429", "500", "503", "507"]);
+    // the API key is optional, and /health never asks for it
+    expect(spec.security).toEqual([{}, { apiKey: [] }]);
+    expect(spec.components.securitySchemes.apiKey.scheme).toBe("bearer");
+    expect(spec.paths["/health"].get.responses["401"]).toBeUndefined();
+    expect(spec.paths["/ready"].get.responses["401"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
     expect(Object.keys(t[200].content).sort()).toEqual(["application/json", "application/x-ndjson", "text/event-stream", "text/plain"]);
     expect(t[429].headers["Retry-After"]).toBeDefined();
     for (const [, item] of Object.entries(spec.paths as Json)) {

@@ -9,6 +9,7 @@ import { isSonaError, SonaError } from "../errors.ts";
 import { ServerContext, type ServerOptions } from "./context.ts";
 import { docsRoutes } from "./docs.ts";
 import { translationRoutes } from "./openai/translations.ts";
+import { discardUnreadBody } from "./discard.ts";
 import { documentation } from "./openapi.ts";
 import { asSonaError, errorResponse } from "./respond.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -52,17 +53,20 @@ function allowedOrigin(origin: string, host: string | null): boolean {
 export function createApp(options: AppOptions) {
   const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
   const app = new Elysia({ name: "sona" })
-    .onRequest(({ request }) => {
+    .onRequest(async ({ request }) => {
       const origin = request.headers.get("origin");
       if (origin !== null && !allowedOrigin(origin, request.headers.get("host"))) {
+        await discardUnreadBody(request);
         return errorResponse(new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`));
       }
       // /health stays open so supervisors and load balancers can probe without the key
       if (ctx.apiKey && new URL(request.url).pathname !== "/health" && !authorized(request.headers.get("authorization"), ctx.apiKey)) {
+        await discardUnreadBody(request);
         return errorResponse(new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)"));
       }
     })
-    .onError(({ code, error, request }) => {
+    .onError(async ({ code, error, request }) => {
+      await discardUnreadBody(request); // busy and no_model answer before the upload is read
       if (code === "NOT_FOUND") {
         return errorResponse(new SonaError("not_found", `no route for ${request.method} ${new URL(request.url).pathname}`));
       }
@@ -83,7 +87,8 @@ export function createApp(options: AppOptions) {
     const allow = methods.join(", ");
     app.all(
       path,
-      ({ request }) => {
+      async ({ request }) => {
+        await discardUnreadBody(request);
         const e = new SonaError("invalid_request", `${request.method} is not allowed on ${path} (use ${methods.join(" or ")})`, { status: 405 });
         const res = errorResponse(e);
         res.headers.set("allow", allow);

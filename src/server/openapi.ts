@@ -3,7 +3,7 @@
 // the one options schema (formSchema), every error with the one error body.
 import type { ElysiaOpenAPIConfig } from "@elysiajs/openapi";
 import type { DocumentDecoration } from "elysia";
-import type { ErrorCode } from "../errors.ts";
+import { ERROR_CODES } from "../errors.ts";
 import { formSchema } from "../options.ts";
 import { VERSION } from "../version.ts";
 
@@ -13,20 +13,21 @@ const str = (description: string, extra: Record<string, unknown> = {}) => ({ typ
 const num = (description: string) => ({ type: "number", description });
 const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: "object", properties, required });
 
-const CODES: ErrorCode[] = ["invalid_request", "invalid_audio", "invalid_model", "model_not_found", "too_large", "busy", "no_model", "forbidden", "not_found", "aborted", "internal_error"];
-
 const ERROR_TEXT: Record<number, string> = {
   400: "Invalid request: a missing or malformed field (`param` names it), unreadable audio (`invalid_audio`) or a bad model file (`invalid_model`, `model_not_found`)",
+  401: "`sona serve --api-key` is set and the request lacks `Authorization: Bearer <key>` (`unauthorized`)",
   403: "A browser page from a non-loopback origin (`forbidden`)",
   413: "The upload or body is larger than the limit (`too_large`, see `sona serve --max-upload`)",
   429: "Another transcription is running (`busy`); retry after `Retry-After` seconds",
   503: "No model is loaded (`no_model`; POST /v1/models/load first), or the server is shutting down (`aborted`)",
   500: "Unexpected failure (`internal_error`)",
+  507: "The temp dir for uploads is full (`insufficient_storage`; free space or see `sona serve --tmp-dir`)",
 };
 
+// every route can answer 401 (with --api-key), 403 (a foreign Origin) and 500; /health skips the key check
 function errors(...statuses: number[]) {
   const out: Record<string, unknown> = {};
-  for (const status of [...statuses, 403, 500]) {
+  for (const status of [...statuses, 401, 403, 500]) {
     out[status] = {
       description: ERROR_TEXT[status],
       content: jsonContent(ref("Error")),
@@ -34,6 +35,11 @@ function errors(...statuses: number[]) {
     };
   }
   return out;
+}
+
+function withoutAuth(responses: Record<string, unknown>) {
+  const { 401: _, ...rest } = responses;
+  return rest;
 }
 
 const segment = obj({
@@ -52,7 +58,7 @@ const segment = obj({
 const schemas: Record<string, unknown> = {
   Error: obj({
     error: obj({
-      code: str("Sona's error code", { enum: CODES }),
+      code: str("Sona's error code", { enum: ERROR_CODES }),
       message: str("what went wrong and what to do"),
       type: str("OpenAI's error type", { enum: ["invalid_request_error", "server_error"] }),
       param: { type: ["string", "null"], description: "the field at fault" },
@@ -139,7 +145,7 @@ function audioOperation(summary: string, description: string, operationId: strin
           "text/event-stream": { schema: ref("SseEvent") },
         },
       },
-      ...errors(400, 413, 429, 503),
+      ...errors(400, 413, 429, 503, 507),
     },
   };
 }
@@ -149,7 +155,7 @@ const ok = (description: string, schema: string) => ({ 200: { description, conte
 // The objects are plain JSON; OpenAPI's TypeScript types want literal unions for every `type`
 // field, which would only add noise here. The spec itself is checked in test/server-openapi.test.ts.
 const docs = {
-  health: { tags: ["runner"], summary: "Liveness", operationId: "healthCheck", responses: { ...ok("The process is alive", "Health"), ...errors() } },
+  health: { tags: ["runner"], summary: "Liveness", operationId: "healthCheck", responses: { ...ok("The process is alive", "Health"), ...withoutAuth(errors()) } },
   ready: {
     tags: ["runner"],
     summary: "Readiness: is a model loaded?",
@@ -180,5 +186,7 @@ export const documentation = {
     { name: "models", description: "The one loaded model" },
     { name: "runner", description: "Process lifecycle for the owner that spawned Sona" },
   ],
-  components: { schemas },
+  components: { schemas, securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "only when sona serve runs with --api-key (or SONA_API_KEY)" } } },
+  // {} first: the key is optional, as the server runs without one by default
+  security: [{}, { apiKey: [] }],
 } as unknown as NonNullable<ElysiaOpenAPIConfig["documentation"]>;

@@ -1,6 +1,7 @@
 // Responses the server builds by hand, so every route, every error and every framework failure
 // (unknown route, malformed body) answers in one shape: {"error":{code,message,type,param}}.
 import { isSonaError, SonaError } from "../errors.ts";
+import { discardRest } from "./discard.ts";
 
 const JSON_TYPE = "application/json";
 
@@ -37,12 +38,17 @@ export async function readSmallBody(request: Request, limit: number): Promise<st
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) throw new SonaError("too_large", `request body is larger than ${limit} bytes`);
   if (!request.body) return "";
+  const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of request.body) {
-    total += chunk.byteLength;
-    if (total > limit) throw new SonaError("too_large", `request body is larger than ${limit} bytes`);
-    chunks.push(chunk);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString("utf8");
+    total += value.byteLength;
+    if (total > limit) {
+      await discardRest(reader);
+      throw new SonaError("too_large", `request body is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
 }

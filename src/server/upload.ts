@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { SonaError } from "../errors.ts";
+import { discardRest } from "./discard.ts";
 
 /** Room for the form's other fields and the part headers on top of the file itself. */
 export const FORM_OVERHEAD_BYTES = 1024 * 1024;
@@ -78,13 +79,17 @@ export async function receiveUpload(request: Request, opts: UploadOptions): Prom
     }
     file = { path, bytes: 0, filename: filename || "upload" };
     // listeners now, not after the file is open: busboy emits a truncated part's error at once
-    stream.on("error", (e: Error) => fail(invalid(`malformed multipart body: ${e.message}`)));
+    // an AbortError comes from our own destroy (a failed write ends the writer's loop); the cause is
+    // reported by the writer, and must not be masked as a malformed body
+    stream.on("error", (e: Error) => {
+      if (e.name !== "AbortError") fail(invalid(`malformed multipart body: ${e.message}`));
+    });
     stream.on("limit", () => fail(tooLarge(opts.maxFileBytes)));
     fileStreams.push(stream);
     fileWrites.push(
       writeFile(stream, file, opts.maxFileBytes).catch((e) => {
         stream.resume(); // discard the rest, so busboy does not stall on an unread part
-        fail(e instanceof SonaError ? e : writeError(e));
+        fail(e instanceof SonaError ? e : writeError(e, opts.tmpDir));
       }),
     );
   });
@@ -119,7 +124,7 @@ export async function receiveUpload(request: Request, opts: UploadOptions): Prom
     if (!file) throw invalid("missing the 'file' field (the audio to transcribe)");
     return { fields, file, dispose };
   } catch (err) {
-    await reader?.cancel().catch(() => {});
+    if (reader) await discardRest(reader); // so the client gets to read the error (see discard.ts)
     parser.destroy();
     for (const stream of fileStreams) stream.destroy(); // ends the writer's loop, which closes the file
     await Promise.allSettled(fileWrites);
@@ -146,7 +151,11 @@ async function writeFile(stream: BusboyFileStream, file: Upload["file"], max: nu
   if (truncated || stream.truncated) throw tooLarge(max);
 }
 
-function writeError(e: unknown): SonaError {
+function writeError(e: unknown, dir: string): SonaError {
   const code = (e as NodeJS.ErrnoException).code;
-  return new SonaError("internal_error", `cannot write the upload to the temp dir (${code ?? String(e)})`);
+  // a full disk is the server's condition, not the client's fault, and it can pass: 507, not 500
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    return new SonaError("insufficient_storage", `the temp dir ${dir} is full (${code}); free some space or point sona serve --tmp-dir elsewhere`);
+  }
+  return new SonaError("internal_error", `cannot write the upload to the temp dir ${dir} (${code ?? String(e)})`);
 }

@@ -4,6 +4,8 @@
 //                                static libstdc++, no OpenMP; needs only libc and libm)
 //   whisper-cli, whisper-server  from the same source and flags, at the best level this host
 //                                supports (parity test and benchmarks)
+//   whisper-cli-reference        whisper-cli from the pinned source without our patches, so the
+//                                parity test shows that the patches change no result
 //   build-info.json              what was built and from what
 // The source comes from the npm package named in .whisper.cpp-commit and is checked against the
 // pinned integrity hash; SONA_WHISPER_SRC=<dir> uses a local tree instead. Builds are cached in
@@ -18,6 +20,8 @@ const root = resolve(import.meta.dir, "..");
 const here = join(root, "scripts/whisper");
 const libDir = join(root, "lib");
 const jobs = String(Math.max(1, navigator.hardwareConcurrency));
+// applied in this order; each one says in its hunks why it exists
+const PATCHES = ["abort-in-graph.patch", "mel-in-place.patch"];
 
 function die(message: string): never {
   console.error(`fetch-whisper: ${message}`);
@@ -70,7 +74,7 @@ const buildFlags = [
 const hostLevel = chooseCpuLevel(cpuFlags()).level.name;
 const inputs = {
   source: localSrc ? `tree:${hashTree(localSrc)}` : integrity,
-  patch: readFileSync(join(here, "abort-in-graph.patch"), "utf8"),
+  patches: PATCHES.map((p) => readFileSync(join(here, p), "utf8")),
   shim: readFileSync(join(here, "shim.c"), "utf8"),
   exports: readFileSync(join(here, "exports.map"), "utf8"),
   script: readFileSync(import.meta.path, "utf8"),
@@ -124,7 +128,10 @@ if (localSrc) {
   src = join(work, "whisper.cpp");
   renameSync(join(work, "package/cpp/whisper.cpp"), src);
 }
-run(["patch", "-p1", "--forward", "--batch", "-i", join(here, "abort-in-graph.patch")], { cwd: src, log });
+// both patches touch only src/whisper.cpp; the pristine file is kept for whisper-cli-reference
+const whisperCpp = join(src, "src/whisper.cpp");
+const pristine = readFileSync(whisperCpp);
+for (const p of PATCHES) run(["patch", "-p1", "--forward", "--batch", "-i", join(here, p)], { cwd: src, log });
 
 // 2. one static build + linked .so per level
 const out = join(work, "out");
@@ -153,9 +160,18 @@ for (const level of CPU_LEVELS) {
   console.error(`fetch-whisper: ${level.name} built in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
+// 3. whisper-cli-reference: the host build again with the pristine whisper.cpp (only that file
+// recompiles; every level's library is already linked above)
+{
+  const build = join(work, `build-${hostLevel}`);
+  writeFileSync(whisperCpp, pristine);
+  run(["cmake", "--build", build, "-j", jobs, "--target", "whisper-cli"], { log });
+  cpSync(join(build, "bin", "whisper-cli"), join(out, "whisper-cli-reference"));
+}
+
 writeFileSync(join(out, "build-info.json"), JSON.stringify({
   whisper: version, source: localSrc ? `local tree ${localSrc}` : `${pkg} (${integrity})`,
-  patches: ["abort-in-graph.patch"], key, levels: CPU_LEVELS.map((l) => l.name), tools: `${hostLevel} (whisper-cli, whisper-server)`,
+  patches: PATCHES, key, levels: CPU_LEVELS.map((l) => l.name), tools: `${hostLevel} (whisper-cli, whisper-server, whisper-cli-reference without patches)`,
   built: new Date().toISOString(), compiler: cxx, cmake,
 }, null, 2));
 mkdirSync(cacheRoot, { recursive: true });

@@ -33,9 +33,12 @@ export async function decodeWavFile(fh: FileHandle, size: number, signal?: Abort
   } catch (e) {
     throw tooLong(length, e);
   }
-  const direct = sampleRate === TARGET_RATE;
-  const mono = direct ? out : new Float32Array(raw.length / frameBytes);
-  const resampler = direct ? null : new Resampler(sampleRate);
+  // toMono writes a scratch block, never `out` itself, even at 16 kHz where it could: `out` goes to
+  // the engine's worker, and in about one server process in five the conversion loop stayed ~30x
+  // slow for the process's life when it wrote those arrays (bench/ANALYSIS.md, row 3). The extra
+  // copy is a native memcpy: ~20 ms per hour of 16 kHz audio.
+  const mono = new Float32Array(raw.length / frameBytes);
+  const resampler = sampleRate === TARGET_RATE ? null : new Resampler(sampleRate);
   let at = 0;
   const sink = (block: Float32Array) => { out.set(block, at); at += block.length; };
   for (let pos = 0; pos < dataBytes; ) {
@@ -47,9 +50,9 @@ export async function decodeWavFile(fh: FileHandle, size: number, signal?: Abort
       if (bytesRead === 0) break; // the file shrank under us: keep what was read
       got += bytesRead;
     }
-    const frames = toMono(raw.subarray(0, got), layout, mono, direct ? at : 0);
-    if (resampler) resampler.push(mono.subarray(0, frames), sink);
-    else at += frames;
+    const block = mono.subarray(0, toMono(raw.subarray(0, got), layout, mono, 0));
+    if (resampler) resampler.push(block, sink);
+    else sink(block);
     pos += got;
     if (got < want) break;
   }

@@ -8,6 +8,7 @@ const SYMBOLS = {
   sona_init_from_file: { args: ["cstring", "ptr"], returns: "ptr" },
   sona_token_data: { args: ["ptr", "i32", "i32", "ptr"], returns: "void" },
   sona_detect_language: { args: ["ptr", "ptr", "i32", "i32", "ptr"], returns: "i32" },
+  whisper_pcm_to_mel: { args: ["ptr", "ptr", "i32", "i32"], returns: "i32" },
   sona_log_set_level: { args: ["i32"], returns: "void" },
   sona_last_error: { args: [], returns: "cstring" },
   sona_clear_last_error: { args: [], returns: "void" },

@@ -110,12 +110,21 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
     languageProbability = prob[0];
     detectLanguageMs = performance.now() - t0;
   }
+  const n = m.samples.length;
   const params = buildParams(lib!, { ...o, language, threads }, onSegment.ptr!, onProgress.ptr!);
   job = { segments: [], eot: lib!.whisper_token_eot(c) };
   const started = performance.now();
   let rc: number;
   try {
-    rc = lib!.sona_full(c, params.pointer, m.samples, m.samples.length, ptr(m.abort));
+    // whisper_full needs the samples only for the log-mel spectrogram, and for the signal energy
+    // behind word timestamps. Otherwise the mel is made first and the samples (230 MB for an hour)
+    // are let go before inference; whisper_full with no samples uses the mel already there.
+    if (!o.wordTimestamps && lib!.whisper_pcm_to_mel(c, m.samples, n, threads) === 0) {
+      release(m.samples);
+      rc = lib!.sona_full(c, params.pointer, null, 0, ptr(m.abort));
+    } else {
+      rc = lib!.sona_full(c, params.pointer, m.samples, n, ptr(m.abort));
+    }
   } finally {
     lib!.whisper_free_params(params.pointer);
   }
@@ -130,12 +139,21 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
       task: o.translate ? "translate" : "transcribe",
       language: language!,
       languageProbability,
-      duration: m.samples.length / 16000,
+      duration: n / 16000,
       segments,
       temperature: o.temperature,
       timings: { inferenceMs, detectLanguageMs },
     },
   };
+}
+
+// Frees the samples now rather than at some later collection: detaching the buffer cuts every
+// reference to its memory, and the collection returns it. A full collection costs ~20 ms, so only
+// for audio long enough to matter (8 MiB of samples is about 2 minutes).
+function release(samples: Float32Array): void {
+  const bytes = samples.byteLength;
+  (samples.buffer as ArrayBuffer).transfer(0);
+  if (bytes >= 8 << 20) Bun.gc(true);
 }
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {

@@ -35,8 +35,8 @@ export async function decodeWavFile(fh: FileHandle, size: number, signal?: Abort
   }
   // toMono writes a scratch block, never `out` itself, even at 16 kHz where it could: `out` goes to
   // the engine's worker, and in about one server process in five the conversion loop stayed ~30x
-  // slow for the process's life when it wrote those arrays (bench/ANALYSIS.md, row 3). The extra
-  // copy is a native memcpy: ~20 ms per hour of 16 kHz audio.
+  // slow for the process's life while it wrote those arrays (bench/ANALYSIS.md, row 3; the cause is
+  // not pinned down). The extra copy is a native memcpy: 1 h of 16 kHz took 230 ms instead of 190.
   const mono = new Float32Array(raw.length / frameBytes);
   const resampler = sampleRate === TARGET_RATE ? null : new Resampler(sampleRate);
   let at = 0;

@@ -118,7 +118,10 @@ export async function receiveUpload(request: Request, opts: UploadOptions): Prom
       if (!parser.write(value)) await Promise.race([once(parser, "drain"), parsed, failed]);
     }
     parser.end();
-    await parsed;
+    // a write that fails on the last chunks leaves busboy waiting for a reader that is gone, so
+    // 'finish' would never come
+    await Promise.race([parsed, failed]);
+    if (failure) throw failure;
     await Promise.all(fileWrites);
     if (failure) throw failure;
     if (!file) throw invalid("missing the 'file' field (the audio to transcribe)");

@@ -1,10 +1,10 @@
 // Bun closes the connection as soon as a response is complete, even while the client is still
 // uploading. The client's next write then fails (EPIPE/ECONNRESET), and Node's, Bun's and Python's
-// HTTP clients report that failure instead of the answer that had already arrived: measured with
-// Node's client streaming a 1 MB upload, 5 to 40 % of early 429/503 answers were lost that way.
-// So an error that answers before the body is read first reads the rest and throws it away (what
-// nginx's lingering close does), bounded in time so that a slow or endless upload cannot hold it.
-// Nothing is buffered or written to disk; on loopback a gigabyte takes well under a second.
+// HTTP clients report that failure instead of the answer that had already arrived: with uploads of
+// 128 KB to 20 MB streamed by Node's and Bun's node:http clients, 4 to 46 % of early answers were
+// lost that way. So an error that answers before the body is read first reads the rest and drops
+// it (what nginx's lingering close does after answering), bounded in time so that a slow or endless
+// upload cannot hold it. Nothing of it is kept in memory or written to disk.
 
 const MAX_MS = 10_000;
 const IDLE_MS = 1_000;

@@ -2,7 +2,7 @@
 // faults (ffmpeg missing, the loaded model file deleted, the temp dir full), each followed by a
 // request that works and a check that no temp file is left.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SonaClientError, spawnSona } from "../src/client/index.ts";
@@ -112,6 +112,21 @@ test("the loaded model's file deleted: transcription goes on (whisper.cpp holds 
   expect(res.status).toBe(400);
   expect((await res.json()).error.code).toBe("model_not_found");
   expect((await fetch(`${base}/ready`)).status).toBe(200);
+  expect(server.leftovers()).toEqual([]);
+});
+
+test("the loaded model's file truncated: transcription goes on, reloading it is a clear 400 and keeps the model", async () => {
+  const copy = join(dir, "model-to-truncate.bin");
+  copyFileSync(MICRO_EN, copy);
+  await loadModel(server.app.sona, copy);
+  truncateSync(copy, 4096);
+  expect((await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
+  // the same path: the file changed since it was loaded, so it is checked again, not taken as loaded
+  const res = await fetch(`${base}/v1/models/load`, { method: "POST", body: JSON.stringify({ path: copy }), headers: { "content-type": "application/json" } });
+  expect(res.status).toBe(400);
+  expect((await res.json()).error.code).toBe("invalid_model");
+  expect(await (await fetch(`${base}/ready`)).json()).toEqual({ model: "model-to-truncate.bin", status: "ready" });
+  expect((await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
   expect(server.leftovers()).toEqual([]);
 });
 

@@ -1,6 +1,7 @@
 // The gate, uploads and disconnects with the fake engine: 429 and 503 decided before the body is
 // read, size limits while streaming, chunked uploads, and a client that goes away mid-run.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { FakeEngine } from "./fake-engine.ts";
 import { audioForm, eventually, MICRO_EN, postAudio, startTestServer, testWav } from "./helpers/server.ts";
 
@@ -182,4 +183,35 @@ describe("client disconnect", () => {
       expect((await postAudio(base)).status).toBe(200);
     });
   }
+
+  // random points: during a slow chunked upload, between upload and inference, during inference,
+  // plain or streamed; after each, the gate is free, no temp file is left and the next request works
+  test("at random points of the upload and of inference (fast-check, 40 cases)", async () => {
+    const forms = [await formBytes(audioForm({})), await formBytes(audioForm({ stream: "true" }))];
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 80 }), async (stream, gapMs, cutMs) => {
+        const { bytes, type } = forms[Number(stream)]!;
+        engine.options.stepMs = 5;
+        let sent = 0;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(c) {
+            if (sent >= bytes.length) return c.close();
+            await Bun.sleep(gapMs);
+            c.enqueue(bytes.subarray(sent, (sent += 4096)));
+          },
+        });
+        const ac = new AbortController();
+        const pending = fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body, headers: { "content-type": type }, duplex: "half", signal: ac.signal } as RequestInit)
+          .then((res) => res.text())
+          .catch(() => "");
+        await Bun.sleep(cutMs);
+        ac.abort();
+        await pending;
+        expect(await eventually(() => !gate.busy && server.leftovers().length === 0)).toBe(true);
+        engine.options.stepMs = 0;
+        expect((await postAudio(base)).status).toBe(200);
+      }),
+      { numRuns: 40, seed: 3 },
+    );
+  }, 60_000);
 });

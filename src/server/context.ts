@@ -1,5 +1,6 @@
 // What every route shares: the engine, the gate in front of it, the limits, the log, and the
 // shutdown signal that aborts a transcription which outlives the grace period.
+import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename } from "node:path";
 import type { Engine, LoadOptions } from "../engine/index.ts";
@@ -26,6 +27,8 @@ export interface LoadedModel {
   path: string;
   gpuDevice?: number;
   noGpu: boolean;
+  /** device, inode, size and mtime at load: a file replaced or changed since is loaded again */
+  file?: string;
   /** unix seconds, OpenAI's `created` */
   loadedAt: number;
 }
@@ -70,10 +73,15 @@ export class ServerContext {
 
   isLoaded(path: string, options: LoadOptions): boolean {
     const m = this.model;
-    return m !== null && m.path === path && m.gpuDevice === options.gpuDevice && m.noGpu === (options.noGpu ?? false);
+    return m !== null && m.path === path && m.gpuDevice === options.gpuDevice && m.noGpu === (options.noGpu ?? false) && m.file === fileIdentity(path);
   }
 
   recordLoad(path: string, options: LoadOptions): void {
-    this.loaded = { path, gpuDevice: options.gpuDevice, noGpu: options.noGpu ?? false, loadedAt: Math.floor(Date.now() / 1000) };
+    this.loaded = { path, gpuDevice: options.gpuDevice, noGpu: options.noGpu ?? false, file: fileIdentity(path), loadedAt: Math.floor(Date.now() / 1000) };
   }
+}
+
+function fileIdentity(path: string): string | undefined {
+  const st = statSync(path, { throwIfNoEntry: false, bigint: true });
+  return st && `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 }

@@ -166,7 +166,7 @@ const docs = {
   loadModel: {
     tags: ["models"],
     summary: "Load a model (replacing the current one)",
-    description: "The file is checked before whisper.cpp opens it; a bad file is a 400 and the current model stays loaded. Loading the same file with the same options again does nothing. Waits for a running transcription.",
+    description: "The file is checked before whisper.cpp opens it; a bad file is a 400 and the current model stays loaded. Loading the same, unchanged file with the same options again does nothing; a file replaced or changed since is loaded again. Waits for a running transcription.",
     operationId: "loadModel",
     requestBody: { required: true, content: jsonContent(ref("LoadModelRequest")) },
     responses: { ...ok("Loaded", "ModelLoaded"), ...errors(400, 413) },

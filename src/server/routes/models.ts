@@ -16,7 +16,7 @@ const BODY_HINT = 'request body must contain {"path": "..."}';
 /**
  * Resolves and checks the model, then loads it. The current model stays loaded when anything
  * fails: the file is validated first, and the engine frees the old context only after the new
- * one loaded. Returns false when the same file with the same options was already loaded.
+ * one loaded. Returns false when the same, unchanged file with the same options was already loaded.
  */
 export async function loadModel(ctx: ServerContext, nameOrPath: string, options: LoadOptions = {}): Promise<boolean> {
   const path = await resolveModelPath(nameOrPath).catch(asPathError);

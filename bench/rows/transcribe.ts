@@ -1,15 +1,16 @@
-// Rows 1 and 2: `sona transcribe` against whisper-cli, whole process (row 1), and the engine with
-// its model already loaded against whisper-cli's own transcribe time (row 2). One loop serves both:
-// each iteration runs sona, whisper-cli and the in-process engine on the same clip, in alternating
-// order, so every ratio is of runs made side by side.
+// Rows 1 and 2: `sona transcribe` against whisper-cli, whole process (row 1), and the server path,
+// `sona serve` with its model already loaded, against whisper-cli's own transcribe time (row 2).
+// One loop serves both: each iteration runs sona, whisper-cli and a request to the server on the
+// same clip, in alternating order, so every ratio is of runs made side by side. The server is a
+// child process, as owners run it: an engine inside this long-lived bench process shared the two
+// cores with the bench's own collector and JIT threads.
 // The tiny-dimension model gives the headline ratios. The same loop on the micro model, where a run
 // takes a few hundred ms, measures what Sona adds in milliseconds with far less noise: on a shared
 // 2-core machine the tiny runs vary by 5-10 % from one run to the next, more than the goals allow.
-import type { WhisperEngine } from "../../src/engine/index.ts";
 import type { BenchContext } from "../support/context.ts";
-import { benchOptions, loadSamples, openEngine, runEngine, type EngineRun } from "../support/engine.ts";
 import { timedOk, type Timed } from "../support/proc.ts";
 import { figure, type Figure, type RowResult } from "../support/report.ts";
+import { ask, startSonaServer, type Reply, type RunningServer } from "../support/servers.ts";
 import { fmt, interleave, pairRatios, summarize } from "../support/stats.ts";
 
 interface CliTimings {
@@ -27,7 +28,7 @@ export function parseCliTimings(stderr: string): CliTimings {
   return { loadMs: get("load"), totalMs: get("total") };
 }
 
-type Result = { kind: "sona"; t: Timed } | { kind: "cli"; t: Timed; timings: CliTimings } | { kind: "engine"; r: EngineRun };
+type Result = { kind: "sona"; t: Timed } | { kind: "cli"; t: Timed; timings: CliTimings } | { kind: "server"; r: Reply };
 
 interface Case {
   name: string;
@@ -44,7 +45,7 @@ interface Measured {
   cliTranscribe: number[];
   cliLoad: number[];
   inference: number[];
-  engineWall: number[];
+  requestWall: number[];
   sonaRss: number[];
   cliRss: number[];
   segments: number;
@@ -60,19 +61,20 @@ export async function transcribeRows(ctx: BenchContext): Promise<RowResult[]> {
 
   const sonaArgs = (c: Case) => [...ctx.sona.cmd, "transcribe", c.model, c.path, "--no-fallback", "--threads", String(threads), "--beam-size", "1", "--best-of", "1", "-f", "json"];
   const cliArgs = (c: Case) => [ctx.whisperCli, "-m", c.model, "-f", c.path, "-t", String(threads), "-nf", "-bs", "1", "-bo", "1"];
-  const options = benchOptions(threads);
-  const engines = new Map<string, WhisperEngine>();
+  const servers = new Map<string, RunningServer>();
 
   const measured = new Map<Case, Measured>();
   try {
     for (const c of cases) {
-      let engine = engines.get(c.model);
-      if (!engine) engines.set(c.model, (engine = await openEngine(c.model)));
-      const samples = await loadSamples(c.path);
-      // one untimed run of each warms the page cache and the engine's first-run allocations
+      let server = servers.get(c.model);
+      if (!server) servers.set(c.model, (server = await startSonaServer(ctx, c.model)));
+      const file = new Blob([await Bun.file(c.path).arrayBuffer()], { type: "audio/wav" });
+      // one untimed run of each warms the page cache and the server's first-run allocations; the
+      // server's, in verbose_json, also counts the segments
       await timedOk(sonaArgs(c));
       await timedOk(cliArgs(c));
-      await runEngine(engine, samples, options);
+      const verbose = await ask({ ...server, fields: { ...server.fields, response_format: "verbose_json" } }, file);
+      const segments = (JSON.parse(verbose.text) as { segments: unknown[] }).segments.length;
       const results = await interleave<Result>(
         c.runs,
         [
@@ -84,27 +86,27 @@ export async function transcribeRows(ctx: BenchContext): Promise<RowResult[]> {
               return { kind: "cli", t, timings: parseCliTimings(t.stderr) };
             },
           },
-          { name: "engine", run: async () => ({ kind: "engine", r: await runEngine(engine!, samples, options) }) },
+          { name: "server", run: async () => ({ kind: "server", r: await ask(server!, file) }) },
         ],
         (name, i, r) => ctx.log(`  ${c.name} #${i + 1} ${name}: ${describe(r)}`),
       );
       const sona = results.sona!.map((r) => (r as Extract<Result, { kind: "sona" }>).t);
       const cli = results.cli!.map((r) => r as Extract<Result, { kind: "cli" }>);
-      const eng = results.engine!.map((r) => (r as Extract<Result, { kind: "engine" }>).r);
+      const replies = results.server!.map((r) => (r as Extract<Result, { kind: "server" }>).r);
       measured.set(c, {
         sonaWall: sona.map((t) => t.ms),
         cliWall: cli.map((x) => x.t.ms),
         cliTranscribe: cli.map((x) => x.timings.totalMs - x.timings.loadMs),
         cliLoad: cli.map((x) => x.timings.loadMs),
-        inference: eng.map((e) => e.inferenceMs),
-        engineWall: eng.map((e) => e.wallMs),
+        inference: replies.map((r) => r.inferenceMs ?? NaN),
+        requestWall: replies.map((r) => r.ms),
         sonaRss: sona.map((t) => t.maxRss / 1e6),
         cliRss: cli.map((x) => x.t.maxRss / 1e6),
-        segments: eng[0]?.segments ?? 0,
+        segments,
       });
     }
   } finally {
-    for (const e of engines.values()) await e.close();
+    for (const s of servers.values()) await s.stop();
   }
 
   const row1: Figure[] = [], row2: Figure[] = [];
@@ -135,12 +137,12 @@ export async function transcribeRows(ctx: BenchContext): Promise<RowResult[]> {
       figure(`${c.name}: peak RSS whisper-cli`, summarize(m.cliRss), "MB"),
     );
     row2.push(
-      figure(`${c.name}: Sona engine inferenceMs (model loaded)`, summarize(m.inference), "ms"),
-      figure(`${c.name}: Sona engine.transcribe() wall, main thread`, summarize(m.engineWall), "ms"),
+      figure(`${c.name}: sona serve inference (Server-Timing, model loaded)`, summarize(m.inference), "ms"),
+      figure(`${c.name}: sona serve request wall (upload, decode, inference, reply)`, summarize(m.requestWall), "ms"),
       figure(`${c.name}: whisper-cli total − load (whisper_print_timings)`, summarize(m.cliTranscribe), "ms"),
-      figure(`${c.name}: ratio inferenceMs / cli transcribe (per pair)`, ratio2, "", 3),
-      figure(`${c.name}: inferenceMs − cli transcribe (per pair)`, extra2, "ms"),
-      figure(`${c.name}: ratio engine.transcribe() wall / cli transcribe (per pair)`, summarize(pairRatios(m.engineWall, m.cliTranscribe)), "", 3),
+      figure(`${c.name}: ratio inference / cli transcribe (per pair)`, ratio2, "", 3),
+      figure(`${c.name}: inference − cli transcribe (per pair)`, extra2, "ms"),
+      figure(`${c.name}: ratio request wall / cli transcribe (per pair)`, summarize(pairRatios(m.requestWall, m.cliTranscribe)), "", 3),
     );
   }
   const spread = (c: Case) => {
@@ -154,7 +156,7 @@ export async function transcribeRows(ctx: BenchContext): Promise<RowResult[]> {
     "The 16 kHz mono s16 clips are what whisper-cli reads natively: neither side resamples, and both give whisper the same samples (the parity tests check the output is identical). Peak RSS is each process's VmHWM.",
   ];
   const notes2 = [
-    "Sona: the engine in the bench process, model loaded once, timings.inferenceMs (whisper_full in the worker, log-mel included). whisper-cli: its own whisper_print_timings total minus load, which also covers reading the WAV and a cold process's first touches of its buffers. The engine.transcribe() wall adds the hand-over to the worker and the result coming back.",
+    "Sona: `sona serve <model>` in a child process, the clip posted once per run; inference is the Server-Timing figure (whisper_full in the engine's worker, log-mel included), the request wall adds the upload, the WAV decode and the reply as the client sees them. whisper-cli: its own whisper_print_timings total minus load, which also covers reading the WAV and a cold process's first touches of its buffers. (Until this run the engine ran inside the bench process, where the bench's own collector and JIT threads shared the two cores with whisper's.)",
     `Segments per run: ${cases.map((c) => `${c.name} ${measured.get(c)!.segments}`).join(", ")}.`,
   ];
   return [
@@ -180,7 +182,7 @@ export async function transcribeRows(ctx: BenchContext): Promise<RowResult[]> {
 }
 
 function describe(r: Result): string {
-  if (r.kind === "engine") return `inference ${Math.round(r.r.inferenceMs)} ms, wall ${Math.round(r.r.wallMs)} ms`;
+  if (r.kind === "server") return `inference ${Math.round(r.r.inferenceMs ?? NaN)} ms, wall ${Math.round(r.r.ms)} ms`;
   if (r.kind === "cli") return `wall ${Math.round(r.t.ms)} ms, total−load ${Math.round(r.timings.totalMs - r.timings.loadMs)} ms`;
   return `wall ${Math.round(r.t.ms)} ms`;
 }

@@ -1,6 +1,6 @@
 // Load and faults against the real engine: 200 concurrent connections for a bounded time, then
-// faults (ffmpeg missing, the loaded model file deleted or truncated, the temp dir full), each followed by a
-// request that works and a check that no temp file is left.
+// faults (ffmpeg missing, the loaded model file deleted or truncated, the temp dir full), each
+// followed by a request that works and a check that no temp file is left.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";

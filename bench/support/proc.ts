@@ -129,18 +129,16 @@ export async function startUntil(cmd: string[], ready: RegExp, opts: { env?: Rec
     }, opts.timeoutMs ?? 60000).unref();
   });
   const { line, at } = await found;
-  return {
-    proc,
-    readyMs: at - t0,
-    line,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-      await proc.exited;
-      clearTimeout(timer);
-    },
-  };
+  return { proc, readyMs: at - t0, line, stop: () => stopProcess(proc) };
+}
+
+/** SIGTERM, then SIGKILL if the process is still there 5 s later; resolves once it has exited. */
+export async function stopProcess(proc: Bun.Subprocess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill("SIGTERM");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+  await proc.exited;
+  clearTimeout(timer);
 }
 
 /** VmRSS / VmHWM of a live process, bytes. */

@@ -1,6 +1,6 @@
 // The two HTTP servers under test, started the same way and asked the same question.
 import type { BenchContext } from "./context.ts";
-import { memoryOf, startUntil, type Started } from "./proc.ts";
+import { memoryOf, startUntil, type Started, stopProcess } from "./proc.ts";
 
 export interface RunningServer {
   name: string;
@@ -71,13 +71,7 @@ export async function startWhisperServer(ctx: BenchContext, model: string): Prom
     proc: proc as unknown as Started["proc"],
     readyMs: performance.now() - t0,
     line: "",
-    async stop() {
-      if (proc.exitCode !== null) return;
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-      await proc.exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcess(proc),
   };
   // greedy, best-of 1, no fallback (its -nf flag is parsed but never used: temperature_inc=0 does it),
   // and no token timestamps, which it otherwise computes for every request (Sona's default is off)

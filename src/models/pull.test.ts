@@ -6,8 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomModel, sha256, startModelServer } from "../../test/helpers/model-server.ts";
 import { SonaError } from "../errors.ts";
-import { pull, type PullEvent } from "./pull.ts";
-import { fileNameFromResponse } from "./store.ts";
+import { fileNameFromResponse, pull, type PullEvent } from "./pull.ts";
 
 const A = randomModel(300_000);
 const B = randomModel(150_000);

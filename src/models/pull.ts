@@ -1,12 +1,12 @@
 // The download engine behind `sona pull`: resumable (HTTP Range from <dest>.part), retried with
 // backoff on transient failures, verified (size and sha256/sha1, streamed over the .part bytes and
 // the new ones) before an atomic rename into place. It reports through typed events and never prints.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, open, rename, rm, truncate } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { SonaError } from "../errors.ts";
 import { type Digest, type Env, expectedDigest, findModel, listRegistry, nameForFile } from "./registry.ts";
-import { destinationPath, digestFile, fileNameFromResponse, hashInto, namesADirectory, sizeOrZero } from "./store.ts";
+import { destinationPath, namesADirectory } from "./store.ts";
 
 export type PullEvent =
   | { type: "resolved"; name: string; url: string; path: string; size: number | null; digest: Digest | null }
@@ -245,4 +245,48 @@ async function run(job: Job, opts: PullOptions, env: Env): Promise<PullResult> {
     emit({ type: "warning", message: `no published checksum for ${job.name}: ${verified === "size" ? "only its size was verified" : "it could not be verified"} (sha256 ${hex})` });
   }
   return finish(dest, size, hex, verified, true);
+}
+
+// ---- the download's file and HTTP helpers ----
+
+/** a file's size in bytes, or 0 when it does not exist */
+function sizeOrZero(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** feed a file's bytes to a hasher (streaming; models are gigabytes) */
+async function hashInto(hasher: Bun.CryptoHasher, path: string, signal?: AbortSignal): Promise<number> {
+  let n = 0;
+  for await (const chunk of Bun.file(path).stream()) {
+    signal?.throwIfAborted();
+    hasher.update(chunk);
+    n += chunk.byteLength;
+  }
+  return n;
+}
+
+/** a file's size and digest */
+async function digestFile(path: string, algo: "sha256" | "sha1", signal?: AbortSignal): Promise<{ size: number; hex: string }> {
+  const hasher = new Bun.CryptoHasher(algo);
+  const size = await hashInto(hasher, path, signal);
+  return { size, hex: hasher.digest("hex") };
+}
+
+/** a name for a URL download: Content-Disposition, then the final URL's path, then the request's */
+export function fileNameFromResponse(res: Response, requestUrl: string): string {
+  const cd = res.headers.get("content-disposition") ?? "";
+  const star = /filename\*\s*=\s*[^']*'[^']*'([^;]+)/i.exec(cd)?.[1];
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i.exec(cd);
+  const decode = (s: string) => { try { return decodeURIComponent(s); } catch { return s; } };
+  const fromUrl = (u: string) => { try { return decode(new URL(u).pathname.split("/").pop() ?? ""); } catch { return ""; } };
+  const candidates = [star ? decode(star.trim()) : "", plain?.[1] ?? plain?.[2]?.trim() ?? "", fromUrl(res.url), fromUrl(requestUrl)];
+  for (const c of candidates) {
+    const name = basename(c.replaceAll("\\", "/"));
+    if (name && name !== "." && name !== "..") return name;
+  }
+  return "model.bin";
 }

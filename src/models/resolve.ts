@@ -6,7 +6,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { SonaError } from "../errors.ts";
 import { type Env, findModel } from "./registry.ts";
-import { findStored, modelsDir } from "./store.ts";
+import { findStored, hasPathSeparator, modelsDir } from "./store.ts";
 
 function isFile(path: string): boolean {
   try {
@@ -16,17 +16,12 @@ function isFile(path: string): boolean {
   }
 }
 
-/** looks like a path rather than a name: has a directory separator */
-function looksLikePath(value: string): boolean {
-  return value.includes("/") || value.includes("\\");
-}
-
 /** the absolute path of a model given as a path or a name; SonaError model_not_found otherwise */
 export async function resolveModelPath(nameOrPath: string, env: Env = process.env): Promise<string> {
   const value = nameOrPath.trim();
   if (value === "") throw new SonaError("model_not_found", "no model given", { param: "model" });
   if (isFile(value)) return resolve(value);
-  if (looksLikePath(value)) {
+  if (hasPathSeparator(value)) {
     throw new SonaError("model_not_found", `model file not found: ${value}`, { param: "model" });
   }
   const stored = findStored(value, modelsDir(env));

@@ -26,6 +26,11 @@ export function modelsDir(env: Env = process.env): string {
   return join(env.HOME || homedir(), ".local", "share", "sona", "models");
 }
 
+/** a value with a directory separator is a path, never a model name */
+export function hasPathSeparator(value: string): boolean {
+  return value.includes("/") || value.includes("\\");
+}
+
 /** files that are in the directory but are not models: partial downloads, hidden files */
 function isModelFile(file: string): boolean {
   return !file.startsWith(".") && !file.endsWith(".part");
@@ -55,7 +60,7 @@ export async function listModels(dir: string = modelsDir()): Promise<StoredModel
  * "custom.gguf"), or null when the directory holds no such file.
  */
 export function findStored(name: string, dir: string = modelsDir()): string | null {
-  if (name === "" || name.includes("/") || name.includes("\\") || !isModelFile(name)) return null;
+  if (name === "" || hasPathSeparator(name) || !isModelFile(name)) return null;
   for (const file of [fileNameFor(name), name]) {
     const path = join(dir, file);
     try {
@@ -71,7 +76,7 @@ export function findStored(name: string, dir: string = modelsDir()): string | nu
 export async function removeModel(name: string, dir: string = modelsDir()): Promise<StoredModel> {
   const path = findStored(name, dir) ?? join(dir, `${fileNameFor(name)}.part`);
   const st = await stat(path).catch(() => null);
-  if (!st?.isFile() || name.includes("/") || name.includes("\\")) {
+  if (!st?.isFile() || hasPathSeparator(name)) {
     throw new SonaError("model_not_found", `model '${name}' is not in ${dir}; see sona models`, { param: "name" });
   }
   await rm(path, { force: true });
@@ -97,46 +102,4 @@ export function namesADirectory(output: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** a file's size in bytes, or 0 when it does not exist */
-export function sizeOrZero(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** feed a file's bytes to a hasher (streaming; models are gigabytes) */
-export async function hashInto(hasher: Bun.CryptoHasher, path: string, signal?: AbortSignal): Promise<number> {
-  let n = 0;
-  for await (const chunk of Bun.file(path).stream()) {
-    signal?.throwIfAborted();
-    hasher.update(chunk);
-    n += chunk.byteLength;
-  }
-  return n;
-}
-
-/** a file's size and digest */
-export async function digestFile(path: string, algo: "sha256" | "sha1", signal?: AbortSignal): Promise<{ size: number; hex: string }> {
-  const hasher = new Bun.CryptoHasher(algo);
-  const size = await hashInto(hasher, path, signal);
-  return { size, hex: hasher.digest("hex") };
-}
-
-/** a name for a URL download: Content-Disposition, then the final URL's path, then the request's */
-export function fileNameFromResponse(res: Response, requestUrl: string): string {
-  const cd = res.headers.get("content-disposition") ?? "";
-  const star = /filename\*\s*=\s*[^']*'[^']*'([^;]+)/i.exec(cd)?.[1];
-  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i.exec(cd);
-  const decode = (s: string) => { try { return decodeURIComponent(s); } catch { return s; } };
-  const fromUrl = (u: string) => { try { return decode(new URL(u).pathname.split("/").pop() ?? ""); } catch { return ""; } };
-  const candidates = [star ? decode(star.trim()) : "", plain?.[1] ?? plain?.[2]?.trim() ?? "", fromUrl(res.url), fromUrl(requestUrl)];
-  for (const c of candidates) {
-    const name = basename(c.replaceAll("\\", "/"));
-    if (name && name !== "." && name !== "..") return name;
-  }
-  return "model.bin";
 }

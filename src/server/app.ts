@@ -53,20 +53,20 @@ function allowedOrigin(origin: string, host: string | null): boolean {
 export function createApp(options: AppOptions) {
   const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
   const app = new Elysia({ name: "sona" })
-    .onRequest(async ({ request }) => {
+    // thrown, not returned: every error reaches the client through onError below
+    .onRequest(({ request }) => {
       const origin = request.headers.get("origin");
       if (origin !== null && !allowedOrigin(origin, request.headers.get("host"))) {
-        await discardUnreadBody(request);
-        return errorResponse(new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`));
+        throw new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`);
       }
       // /health stays open so supervisors and load balancers can probe without the key
       if (ctx.apiKey && new URL(request.url).pathname !== "/health" && !authorized(request.headers.get("authorization"), ctx.apiKey)) {
-        await discardUnreadBody(request);
-        return errorResponse(new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)"));
+        throw new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)");
       }
     })
     .onError(async ({ code, error, request }) => {
-      await discardUnreadBody(request); // busy and no_model answer before the upload is read
+      // an error may answer before the upload is read (forbidden, unauthorized, busy, no_model)
+      await discardUnreadBody(request);
       if (code === "NOT_FOUND") {
         return errorResponse(new SonaError("not_found", `no route for ${request.method} ${new URL(request.url).pathname}`));
       }

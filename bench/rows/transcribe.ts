@@ -1,16 +1,19 @@
 // Rows 1 and 2: `sona transcribe` against whisper-cli, whole process (row 1), and the server path,
 // `sona serve` with its model already loaded, against whisper-cli's own transcribe time (row 2).
-// One loop serves both: each iteration runs sona, whisper-cli and a request to the server on the
-// same clip, in alternating order, so every ratio is of runs made side by side. The server is a
-// child process, as owners run it: an engine inside this long-lived bench process shared the two
-// cores with the bench's own collector and JIT threads.
+// One loop serves both: each iteration runs sona, whisper-cli and a request to a server on the
+// same clip, in alternating order, so every ratio is of runs made side by side.
+// Every run is a new process on both sides, the server included (started with its model, one
+// request, stopped): on this VM a process keeps its speed for life, and two processes started
+// the same way ran 3-6 % apart for all of their requests (bench/ANALYSIS.md, row 2), so one
+// long-lived server measured one draw against whisper-cli's many. Row 3 measures a long-lived
+// server.
 // The tiny-dimension model gives the headline ratios. The same loop on the micro model, where a run
 // takes a few hundred ms, measures what Sona adds in milliseconds with far less noise: on a shared
 // 2-core machine the tiny runs vary by 5-10 % from one run to the next, more than the goals allow.
 import type { BenchContext } from "../support/context.ts";
 import { timedOk, type Timed } from "../support/proc.ts";
 import { figure, type Figure, type RowResult } from "../support/report.ts";
-import { ask, startSonaServer, type Reply, type RunningServer } from "../support/servers.ts";
+import { ask, startSonaServer, type Reply } from "../support/servers.ts";
 import { fmt, interleave, pairRatios, summarize } from "../support/stats.ts";
 
 interface CliTimings {
@@ -61,52 +64,53 @@ export async function transcribeRows(ctx: BenchContext): Promise<RowResult[]> {
 
   const sonaArgs = (c: Case) => [...ctx.sona.cmd, "transcribe", c.model, c.path, "--no-fallback", "--threads", String(threads), "--beam-size", "1", "--best-of", "1", "-f", "json"];
   const cliArgs = (c: Case) => [ctx.whisperCli, "-m", c.model, "-f", c.path, "-t", String(threads), "-nf", "-bs", "1", "-bo", "1"];
-  const servers = new Map<string, RunningServer>();
+  /** a new server with the model loaded, one request, stopped */
+  const serverRun = async (c: Case, file: Blob, fields: Record<string, string> = {}): Promise<Reply> => {
+    const server = await startSonaServer(ctx, c.model);
+    try {
+      return await ask({ ...server, fields: { ...server.fields, ...fields } }, file);
+    } finally {
+      await server.stop();
+    }
+  };
 
   const measured = new Map<Case, Measured>();
-  try {
-    for (const c of cases) {
-      let server = servers.get(c.model);
-      if (!server) servers.set(c.model, (server = await startSonaServer(ctx, c.model)));
-      const file = new Blob([await Bun.file(c.path).arrayBuffer()], { type: "audio/wav" });
-      // one untimed run of each warms the page cache and the server's first-run allocations; the
-      // server's, in verbose_json, also counts the segments
-      await timedOk(sonaArgs(c));
-      await timedOk(cliArgs(c));
-      const verbose = await ask({ ...server, fields: { ...server.fields, response_format: "verbose_json" } }, file);
-      const segments = (JSON.parse(verbose.text) as { segments: unknown[] }).segments.length;
-      const results = await interleave<Result>(
-        c.runs,
-        [
-          { name: "sona", run: async () => ({ kind: "sona", t: await timedOk(sonaArgs(c)) }) },
-          {
-            name: "cli",
-            run: async () => {
-              const t = await timedOk(cliArgs(c));
-              return { kind: "cli", t, timings: parseCliTimings(t.stderr) };
-            },
+  for (const c of cases) {
+    const file = new Blob([await Bun.file(c.path).arrayBuffer()], { type: "audio/wav" });
+    // one untimed run of each warms the page cache; the server's, in verbose_json, counts the segments
+    await timedOk(sonaArgs(c));
+    await timedOk(cliArgs(c));
+    const verbose = await serverRun(c, file, { response_format: "verbose_json" });
+    const segments = (JSON.parse(verbose.text) as { segments: unknown[] }).segments.length;
+    const results = await interleave<Result>(
+      c.runs,
+      [
+        { name: "sona", run: async () => ({ kind: "sona", t: await timedOk(sonaArgs(c)) }) },
+        {
+          name: "cli",
+          run: async () => {
+            const t = await timedOk(cliArgs(c));
+            return { kind: "cli", t, timings: parseCliTimings(t.stderr) };
           },
-          { name: "server", run: async () => ({ kind: "server", r: await ask(server!, file) }) },
-        ],
-        (name, i, r) => ctx.log(`  ${c.name} #${i + 1} ${name}: ${describe(r)}`),
-      );
-      const sona = results.sona!.map((r) => (r as Extract<Result, { kind: "sona" }>).t);
-      const cli = results.cli!.map((r) => r as Extract<Result, { kind: "cli" }>);
-      const replies = results.server!.map((r) => (r as Extract<Result, { kind: "server" }>).r);
-      measured.set(c, {
-        sonaWall: sona.map((t) => t.ms),
-        cliWall: cli.map((x) => x.t.ms),
-        cliTranscribe: cli.map((x) => x.timings.totalMs - x.timings.loadMs),
-        cliLoad: cli.map((x) => x.timings.loadMs),
-        inference: replies.map((r) => r.inferenceMs ?? NaN),
-        requestWall: replies.map((r) => r.ms),
-        sonaRss: sona.map((t) => t.maxRss / 1e6),
-        cliRss: cli.map((x) => x.t.maxRss / 1e6),
-        segments,
-      });
-    }
-  } finally {
-    for (const s of servers.values()) await s.stop();
+        },
+        { name: "server", run: async () => ({ kind: "server", r: await serverRun(c, file) }) },
+      ],
+      (name, i, r) => ctx.log(`  ${c.name} #${i + 1} ${name}: ${describe(r)}`),
+    );
+    const sona = results.sona!.map((r) => (r as Extract<Result, { kind: "sona" }>).t);
+    const cli = results.cli!.map((r) => r as Extract<Result, { kind: "cli" }>);
+    const replies = results.server!.map((r) => (r as Extract<Result, { kind: "server" }>).r);
+    measured.set(c, {
+      sonaWall: sona.map((t) => t.ms),
+      cliWall: cli.map((x) => x.t.ms),
+      cliTranscribe: cli.map((x) => x.timings.totalMs - x.timings.loadMs),
+      cliLoad: cli.map((x) => x.timings.loadMs),
+      inference: replies.map((r) => r.inferenceMs ?? NaN),
+      requestWall: replies.map((r) => r.ms),
+      sonaRss: sona.map((t) => t.maxRss / 1e6),
+      cliRss: cli.map((x) => x.t.maxRss / 1e6),
+      segments,
+    });
   }
 
   const row1: Figure[] = [], row2: Figure[] = [];
@@ -156,7 +160,8 @@ export async function transcribeRows(ctx: BenchContext): Promise<RowResult[]> {
     "The 16 kHz mono s16 clips are what whisper-cli reads natively: neither side resamples, and both give whisper the same samples (the parity tests check the output is identical). Peak RSS is each process's VmHWM.",
   ];
   const notes2 = [
-    "Sona: `sona serve <model>` in a child process, the clip posted once per run; inference is the Server-Timing figure (whisper_full in the engine's worker, log-mel included), the request wall adds the upload, the WAV decode and the reply as the client sees them. whisper-cli: its own whisper_print_timings total minus load, which also covers reading the WAV and a cold process's first touches of its buffers. (Until this run the engine ran inside the bench process, where the bench's own collector and JIT threads shared the two cores with whisper's.)",
+    "Sona: a new `sona serve <model>` process for every run, as whisper-cli is a new process for every run: started with its model loaded, the clip posted once, stopped. Inference is the Server-Timing figure (whisper_full in the engine's worker, log-mel included); the request wall adds the upload, the WAV decode and the reply as the client sees them, on a first request (nothing warmed up). whisper-cli: its own whisper_print_timings total minus load, which also covers reading the WAV and a cold process's first touches of its buffers.",
+    "Why a new server per run: on this VM a process keeps its speed for its whole life, and processes started the same way differ by several per cent (ANALYSIS.md, row 2); one long-lived server would be one draw against whisper-cli's many. Row 3 measures a long-lived server against whisper-server.",
     `Segments per run: ${cases.map((c) => `${c.name} ${measured.get(c)!.segments}`).join(", ")}.`,
   ];
   return [

@@ -16,7 +16,8 @@
 // BENCH_MEMORY_RUNS (1-hour transcriptions for row 7, default min(runs, 2)).
 //
 // Rows: rows/transcribe.ts (1, 2), rows/server.ts (3), rows/audio.ts (4, 5), rows/startup.ts (6),
-// rows/memory.ts (7), rows/engine.ts (8, 9). Helpers in support/.
+// rows/memory.ts (7), rows/engine.ts (8, 9). Helpers in support/. Separate experiments, each with its
+// own header: server-overhead.ts, startup.ts, process-spread.ts (ANALYSIS.md cites them).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -228,7 +229,7 @@ async function main(): Promise<void> {
   if (args.update) {
     const last = JSON.parse(readFileSync(LAST_RUN, "utf8")) as Saved;
     const ids = rows.map((r) => r.id);
-    const when = `${started.toISOString().replace(/\.\d+Z$/, "Z")} (load ${m.load} at start)`;
+    const when = `${started.toISOString().replace(/\.\d+Z$/, "Z")} (commit ${m.commit}${m.dirty ? " with uncommitted changes" : ""}; load ${m.load} at start)`;
     for (const r of rows) r.notes.push(`Rerun with \`--rows ${ids.join(",")} --update\` on ${when}, after the main run.`);
     saved = { ...last, out: args.out ?? last.out, rows: [...last.rows.filter((r) => !ids.includes(r.id)), ...rows] };
     const line = saved.preamble.lines.find(([k]) => k === "rerun rows");

@@ -41,7 +41,8 @@ export function describeMachine(root: string): Machine {
   const flags = cpuFlags();
   const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? "unknown";
-  const dirty = firstLine(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"]) !== "";
+  // the report and its hand-written analysis are the bench's output, not what it measures
+  const dirty = firstLine(["git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md", ":!bench/ANALYSIS.md"]) !== "";
   let whisperBuild = "";
   try {
     const info = JSON.parse(readFileSync(join(root, "lib/build-info.json"), "utf8"));

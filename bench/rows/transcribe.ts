@@ -3,9 +3,9 @@
 // One loop serves both: each iteration runs sona, whisper-cli and a request to a server on the
 // same clip, in alternating order, so every ratio is of runs made side by side.
 // Every run is a new process on both sides, the server included (started with its model, one
-// request, stopped): on this VM a process keeps its speed for life, and two processes started
-// the same way ran 3-6 % apart for all of their requests (bench/ANALYSIS.md, row 2), so one
-// long-lived server measured one draw against whisper-cli's many. Row 3 measures a long-lived
+// request, stopped): on this VM a process keeps its speed for life, and processes started the
+// same way ran up to 8 % apart in all of their requests (bench/ANALYSIS.md, "A process keeps its
+// speed for life"), so one long-lived server measured one draw against whisper-cli's many. Row 3 measures a long-lived
 // server.
 // The tiny-dimension model gives the headline ratios. The same loop on the micro model, where a run
 // takes a few hundred ms, measures what Sona adds in milliseconds with far less noise: on a shared

@@ -9,6 +9,8 @@
 import { syntheticSpeech, wavBytes } from "../test/helpers/audio.ts";
 import { MODELS_DIR } from "../test/helpers/server.ts";
 import { SONA_KIND, spawnSona, type SonaProcess } from "../test/helpers/sona-process.ts";
+import { stopProcess } from "./support/proc.ts";
+import { ask, sonaFields } from "./support/servers.ts";
 import { fmt, summarize } from "./support/stats.ts";
 
 const arg = (name: string, fallback: number) => {
@@ -19,23 +21,15 @@ const SERVERS = arg("servers", 4);
 const ROUNDS = arg("rounds", 4);
 const THREADS = arg("threads", 1);
 const MODEL = `${MODELS_DIR}/synth-tiny.en.bin`;
-const wav = wavBytes(syntheticSpeech(30));
+const clip = new Blob([wavBytes(syntheticSpeech(30))], { type: "audio/wav" });
 
 async function inferenceMs(sona: SonaProcess): Promise<number> {
-  const form = new FormData();
-  form.append("file", new Blob([wav], { type: "audio/wav" }), "clip.wav");
-  for (const [k, v] of Object.entries({ response_format: "json", no_fallback: "true", n_threads: String(THREADS), beam_size: "1", best_of: "1" })) form.append(k, v);
-  const res = await fetch(`${sona.base}/v1/audio/transcriptions`, { method: "POST", body: form });
-  await res.arrayBuffer();
-  const m = /inference;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
-  if (res.status !== 200 || !m) throw new Error(`HTTP ${res.status} without an inference time`);
-  return Number(m[1]);
+  const reply = await ask({ name: "sona serve", url: `${sona.base}/v1/audio/transcriptions`, fields: sonaFields(THREADS) }, clip);
+  if (reply.inferenceMs === undefined) throw new Error("no inference time in Server-Timing");
+  return reply.inferenceMs;
 }
 
-async function stop(sona: SonaProcess): Promise<void> {
-  sona.proc.kill("SIGTERM");
-  await sona.proc.exited;
-}
+const stop = (sona: SonaProcess) => stopProcess(sona.proc);
 
 const names = [...Array.from({ length: SERVERS }, (_, i) => `server ${i + 1}`), "fresh process"];
 const servers: SonaProcess[] = [];

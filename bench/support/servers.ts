@@ -33,13 +33,12 @@ export function freePort(): number {
 export async function startSonaServer(ctx: BenchContext, model: string): Promise<RunningServer> {
   const started = await startUntil([...ctx.sona.cmd, "serve", model, "--port", "0"], /"status":"ready"/, { on: "stdout", timeoutMs: 120_000 });
   const { port } = JSON.parse(started.line) as { port: number };
-  return wrap("sona serve", started, `http://127.0.0.1:${port}/v1/audio/transcriptions`, {
-    response_format: "json",
-    no_fallback: "true",
-    n_threads: String(ctx.threads),
-    beam_size: "1",
-    best_of: "1",
-  });
+  return wrap("sona serve", started, `http://127.0.0.1:${port}/v1/audio/transcriptions`, sonaFields(ctx.threads));
+}
+
+/** Sona's form fields for the bench's parameters: greedy, best-of 1, no temperature fallback */
+export function sonaFields(threads: number): Record<string, string> {
+  return { response_format: "json", no_fallback: "true", n_threads: String(threads), beam_size: "1", best_of: "1" };
 }
 
 export async function startWhisperServer(ctx: BenchContext, model: string): Promise<RunningServer> {
@@ -89,7 +88,8 @@ function wrap(name: string, started: Started, url: string, fields: Record<string
   return { name, started, pid, url, fields, readyMs: started.readyMs, stop: () => started.stop(), memory: () => memoryOf(pid) };
 }
 
-export async function ask(server: RunningServer, file: Blob): Promise<Reply> {
+/** One POST of the clip with the server's fields; only where to send it and what to say are needed. */
+export async function ask(server: Pick<RunningServer, "name" | "url" | "fields">, file: Blob): Promise<Reply> {
   const form = new FormData();
   form.append("file", file, "clip.wav");
   for (const [k, v] of Object.entries(server.fields)) form.append(k, v);

@@ -21,7 +21,7 @@ const here = join(root, "scripts/whisper");
 const libDir = join(root, "lib");
 const jobs = String(Math.max(1, navigator.hardwareConcurrency));
 // applied in this order; each one says in its hunks why it exists
-const PATCHES = ["abort-in-graph.patch", "mel-in-place.patch"];
+const PATCHES = ["abort-in-graph.patch", "mel-in-place.patch", "vad-fixes.patch", "sampling-per-call.patch"];
 
 function die(message: string): never {
   console.error(`fetch-whisper: ${message}`);
@@ -128,7 +128,7 @@ if (localSrc) {
   src = join(work, "whisper.cpp");
   renameSync(join(work, "package/cpp/whisper.cpp"), src);
 }
-// both patches touch only src/whisper.cpp; the pristine file is kept for whisper-cli-reference
+// the patches touch only src/whisper.cpp; the pristine file is kept for whisper-cli-reference
 const whisperCpp = join(src, "src/whisper.cpp");
 const pristine = readFileSync(whisperCpp);
 for (const p of PATCHES) run(["patch", "-p1", "--forward", "--batch", "-i", join(here, p)], { cwd: src, log });

@@ -57,6 +57,31 @@ SONA_API int sona_detect_language(struct whisper_context *ctx, const float *samp
     return id;
 }
 
+// ---- voice activity detection ---------------------------------------------------------------
+
+// Declared here because Sona's sampling-per-call.patch adds it to whisper.cpp, not to whisper.h.
+float whisper_full_get_segment_temperature(struct whisper_context *ctx, int i_segment);
+
+// A Silero VAD context on one thread: its graph runs once per 32 ms chunk, and waking ggml's
+// thread pool for every chunk costs far more than the chunk itself (see vad-fixes.patch).
+SONA_API struct whisper_vad_context *sona_vad_init(const char *path) {
+    struct whisper_vad_context_params p = whisper_vad_default_context_params();
+    p.n_threads = 1;
+    p.use_gpu = false;
+    return whisper_vad_init_from_file_with_params(path, p);
+}
+
+SONA_API void sona_vad_default_params(struct whisper_vad_params *out) { *out = whisper_vad_default_params(); }
+
+// Speech probabilities for the samples (one per 512-sample chunk), then the speech spans they make.
+// Returns NULL when detection fails; the caller frees the result with whisper_vad_free_segments.
+SONA_API struct whisper_vad_segments *sona_vad_segments(struct whisper_vad_context *vctx,
+                                                        const struct whisper_vad_params *params,
+                                                        const float *samples, int n_samples) {
+    if (!whisper_vad_detect_speech(vctx, samples, n_samples)) return NULL;
+    return whisper_vad_segments_from_probs(vctx, *params);
+}
+
 // ---- logging -------------------------------------------------------------------------------
 
 static _Atomic int sona_log_min_level = GGML_LOG_LEVEL_ERROR + 1; // silent by default
@@ -146,6 +171,8 @@ SONA_API const char *sona_layout(void) {
     FIELD(struct whisper_full_params, abort_callback);
     FIELD(struct whisper_full_params, abort_callback_user_data);
     FIELD(struct whisper_full_params, vad);
+    FIELD(struct whisper_full_params, vad_model_path);
+    FIELD(struct whisper_full_params, vad_params);
     n--; // drop the trailing comma
     n += snprintf(buf + n, sizeof(buf) - n, "},\"whisper_context_params\":{\"sizeof\":%zu,",
                   sizeof(struct whisper_context_params));
@@ -167,6 +194,15 @@ SONA_API const char *sona_layout(void) {
     FIELD(whisper_token_data, t1);
     FIELD(whisper_token_data, t_dtw);
     FIELD(whisper_token_data, vlen);
+    n--;
+    n += snprintf(buf + n, sizeof(buf) - n, "},\"whisper_vad_params\":{\"sizeof\":%zu,",
+                  sizeof(struct whisper_vad_params));
+    FIELD(struct whisper_vad_params, threshold);
+    FIELD(struct whisper_vad_params, min_speech_duration_ms);
+    FIELD(struct whisper_vad_params, min_silence_duration_ms);
+    FIELD(struct whisper_vad_params, max_speech_duration_s);
+    FIELD(struct whisper_vad_params, speech_pad_ms);
+    FIELD(struct whisper_vad_params, samples_overlap);
     n--;
     snprintf(buf + n, sizeof(buf) - n, "}}");
     return buf;

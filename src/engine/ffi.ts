@@ -23,6 +23,15 @@ const SYMBOLS = {
   whisper_full_get_segment_t1: { args: ["ptr", "i32"], returns: "i64" },
   whisper_full_get_segment_text: { args: ["ptr", "i32"], returns: "ptr" },
   whisper_full_get_segment_no_speech_prob: { args: ["ptr", "i32"], returns: "f32" },
+  whisper_full_get_segment_temperature: { args: ["ptr", "i32"], returns: "f32" },
+  sona_vad_init: { args: ["cstring"], returns: "ptr" },
+  sona_vad_default_params: { args: ["ptr"], returns: "void" },
+  sona_vad_segments: { args: ["ptr", "ptr", "ptr", "i32"], returns: "ptr" },
+  whisper_vad_segments_n_segments: { args: ["ptr"], returns: "i32" },
+  whisper_vad_segments_get_segment_t0: { args: ["ptr", "i32"], returns: "f32" },
+  whisper_vad_segments_get_segment_t1: { args: ["ptr", "i32"], returns: "f32" },
+  whisper_vad_free_segments: { args: ["ptr"], returns: "void" },
+  whisper_vad_free: { args: ["ptr"], returns: "void" },
   whisper_full_n_tokens: { args: ["ptr", "i32"], returns: "i32" },
   whisper_full_lang_id: { args: ["ptr"], returns: "i32" },
   whisper_token_to_str: { args: ["ptr", "i32"], returns: "ptr" },
@@ -48,10 +57,15 @@ export const LAYOUT = {
     temperature_inc: 128, entropy_thold: 132, logprob_thold: 136, no_speech_thold: 140, "greedy.best_of": 144,
     "beam_search.beam_size": 148, "beam_search.patience": 152, new_segment_callback: 160,
     new_segment_callback_user_data: 168, progress_callback: 176, progress_callback_user_data: 184,
-    encoder_begin_callback: 192, abort_callback: 208, abort_callback_user_data: 216, vad: 268,
+    encoder_begin_callback: 192, abort_callback: 208, abort_callback_user_data: 216, vad: 268, vad_model_path: 272,
+    vad_params: 280,
   },
   whisper_context_params: { sizeof: 48, use_gpu: 0, flash_attn: 1, gpu_device: 4, dtw_token_timestamps: 8, dtw_aheads_preset: 12 },
   whisper_token_data: { sizeof: 56, id: 0, tid: 4, p: 8, plog: 12, pt: 16, ptsum: 20, t0: 24, t1: 32, t_dtw: 40, vlen: 48 },
+  whisper_vad_params: {
+    sizeof: 24, threshold: 0, min_speech_duration_ms: 4, min_silence_duration_ms: 8, max_speech_duration_s: 12,
+    speech_pad_ms: 16, samples_overlap: 20,
+  },
 } as const;
 
 export type FullParamsField = keyof typeof LAYOUT.whisper_full_params;
@@ -98,6 +112,25 @@ export class ParamsStruct {
     const buf = Buffer.from(`${s}\0`, "utf8");
     this.keep.push(buf);
     this.pointerAt(offset, ptr(buf));
+  }
+}
+
+/** One token of a decoded segment, read through sona_token_data at LAYOUT offsets. */
+export class TokenReader {
+  private readonly buf = new ArrayBuffer(LAYOUT.whisper_token_data.sizeof);
+  private readonly view = new DataView(this.buf);
+  private readonly out = ptr(this.buf);
+  constructor(private readonly lib: WhisperSymbols) {}
+  read(ctx: Pointer, segment: number, token: number): { id: number; p: number; plog: number; t0: number; t1: number } {
+    const T = LAYOUT.whisper_token_data;
+    this.lib.sona_token_data(ctx, segment, token, this.out);
+    return {
+      id: this.view.getInt32(T.id, true),
+      p: this.view.getFloat32(T.p, true),
+      plog: this.view.getFloat32(T.plog, true),
+      t0: Number(this.view.getBigInt64(T.t0, true)),
+      t1: Number(this.view.getBigInt64(T.t1, true)),
+    };
   }
 }
 

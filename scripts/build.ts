@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
-// `npm run build`: the one-file `dist/sona` for linux-x64, with every CPU-level libwhisper build
-// and the lean ffmpeg embedded. Builds the native parts first (cached, so usually instant).
+// `npm run build`: the one-file `dist/sona` for linux-x64, with every CPU-level libwhisper build,
+// the lean ffmpeg and the Silero VAD model (vendor/silero-vad, checked against its pinned sha256)
+// embedded. Builds the native parts first (cached, so usually instant).
 //
 //   bun scripts/build.ts [--outfile dist/sona] [--no-bytecode] [--skip-native]
 //   env SONA_BUN_TARGET: the Bun runtime to build on (default bun-linux-x64-baseline)
@@ -13,15 +14,17 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 import { CPU_LEVELS } from "../src/engine/cpu.ts";
 import { libraryFile } from "../src/engine/library.ts";
+import { EMBEDDED_VAD, VENDORED_VAD_PATH } from "../src/vad/model.ts";
 import { VERSION } from "../src/version.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const LIB = join(ROOT, "lib");
 const ASSETS_MODULE = join(ROOT, "src/bundle/assets.ts");
+const VAD_DIR = dirname(VENDORED_VAD_PATH);
 const ZSTD_LEVEL = 19;
 // The baseline runtime runs on any x86-64 CPU: shipping an x86-64 libwhisper level would be
 // pointless inside a runtime that itself needs AVX2 (Bun fetches it from npm once, ~107 MB).
@@ -57,8 +60,8 @@ function commit(): string {
 
 interface Entry { name: string; packed: string; size: number; sha256: string; executable: boolean }
 
-function entry(name: string, executable: boolean): Entry {
-  const bytes = readFileSync(join(LIB, name)); // a missing file stops the build here, with its path
+function entry(name: string, executable: boolean, dir = LIB): Entry {
+  const bytes = readFileSync(join(dir, name)); // a missing file stops the build here, with its path
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   return { name, packed: pack(bytes, sha256), size: bytes.length, sha256, executable };
 }
@@ -79,7 +82,12 @@ export function generatedAssets(): { source: string; key: string; files: Entry[]
   const libs = CPU_LEVELS.map((l) => [l.name, entry(libraryFile(l.name), false)] as const);
   const ffmpeg = entry("ffmpeg", true);
   const extras = [entry("ffmpeg-COPYING.LGPLv2.1", false)];
-  const files = [...libs.map(([, e]) => e), ffmpeg, ...extras];
+  const vad = entry(EMBEDDED_VAD.file, false, VAD_DIR);
+  if (vad.size !== EMBEDDED_VAD.size || vad.sha256 !== EMBEDDED_VAD.sha256) {
+    throw new Error(`build: ${join(VAD_DIR, EMBEDDED_VAD.file)} is not the pinned Silero model (sha256 ${vad.sha256}, expected ${EMBEDDED_VAD.sha256})`);
+  }
+  const vadExtras = [{ ...entry("LICENSE", false, VAD_DIR), name: "silero-vad-LICENSE" }];
+  const files = [...libs.map(([, e]) => e), ffmpeg, ...extras, vad, ...vadExtras];
   const key = `${VERSION}-${createHash("sha256").update(files.map((f) => `${f.name}:${f.sha256}`).join("\n")).digest("hex").slice(0, 12)}`;
   const ids = new Map(files.map((f, i) => [f, `f${i}`]));
   const rec = (f: Entry) => `{ name: ${JSON.stringify(f.name)}, path: ${ids.get(f)}, size: ${f.size}, sha256: "${f.sha256}", executable: ${f.executable} }`;
@@ -91,6 +99,8 @@ export function generatedAssets(): { source: string; key: string; files: Entry[]
     `  libraries: { ${libs.map(([level, e]) => `${JSON.stringify(level)}: ${rec(e)}`).join(",\n    ")} },`,
     `  ffmpeg: ${rec(ffmpeg)},`,
     `  ffmpegExtras: [${extras.map(rec).join(", ")}],`,
+    `  vad: ${rec(vad)},`,
+    `  vadExtras: [${vadExtras.map(rec).join(", ")}],`,
     "};",
     "",
   ].join("\n");

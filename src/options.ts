@@ -3,7 +3,9 @@
 // and every value, whatever its source, goes through the same parser and the same checks.
 import { SonaError } from "./errors.ts";
 import { LANGUAGES } from "./format/languages.ts";
+import type { DecodeOptions } from "./engine/protocol.ts";
 import { RESPONSE_FORMATS, type ResponseFormat } from "./format/index.ts";
+import { DEFAULT_VAD_PARAMS, type VadMode, type VadParams } from "./vad/params.ts";
 
 type Kind = "bool" | "int" | "float" | "string" | "enum" | "list";
 
@@ -19,6 +21,8 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   default?: string | number | boolean;
+  /** where --help lists it */
+  group?: "output" | "decoding" | "vad" | "advanced";
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -40,31 +44,51 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { field: "enhance_audio", kind: "bool", default: false, description: "Remove long silences with ffmpeg first (timestamps then follow the shortened audio)" },
   { field: "stream", kind: "bool", default: false, flag: false, description: "Stream progress, segments and the result as they come (NDJSON, or SSE for OpenAI clients)" },
   { field: "model", kind: "string", flag: false, description: "Accepted for OpenAI compatibility (e.g. whisper-1); the loaded model is used" },
+  // speech detection (src/vad): whisper.cpp's Silero VAD, with whisper.cpp's defaults
+  { field: "vad", kind: "bool", default: false, group: "vad", description: "Decode only the speech (Silero VAD inside whisper.cpp: one pass, timestamps on the input's timeline)" },
+  { field: "stable_timestamps", kind: "bool", default: false, group: "vad", description: "Decode each speech span on its own and shift its times by the span's start, so no timestamp falls in a silence" },
+  { field: "vad_model", kind: "string", group: "vad", description: "Silero VAD model file or name (default: the embedded silero-v6.2.0)" },
+  { field: "chunking_strategy", kind: "string", flag: false, group: "vad", description: 'OpenAI\'s field: "auto" turns VAD on; a server_vad object {"type":"server_vad","threshold","prefix_padding_ms","silence_duration_ms"} also sets its parameters' },
+  { field: "vad_threshold", kind: "float", min: 0, max: 1, group: "vad", description: "Speech probability threshold (default 0.5)" },
+  { field: "vad_min_speech_duration_ms", kind: "int", min: 0, max: 600000, group: "vad", description: "Drop speech shorter than this (default 250)" },
+  { field: "vad_min_silence_duration_ms", kind: "int", min: 0, max: 600000, group: "vad", description: "Silence shorter than this does not end a span (default 100)" },
+  { field: "vad_max_speech_duration_s", kind: "float", min: 1, max: 86400, group: "vad", description: "Split speech spans longer than this (default: never)" },
+  { field: "vad_speech_pad_ms", kind: "int", min: 0, max: 10000, group: "vad", description: "Padding around each speech span (default 30)" },
+  { field: "vad_samples_overlap", kind: "float", min: 0, max: 10, group: "vad", description: "Seconds kept past each span's end when spans are joined (vad mode; default 0.1)" },
+  // hallucination controls, passed to whisper.cpp with its defaults
+  { field: "no_speech_thold", kind: "float", min: 0, max: 1, default: 0.6, group: "decoding", description: "A window whose no-speech probability is above this (and log probability below logprob_thold) is treated as silence" },
+  { field: "logprob_thold", kind: "float", min: -100, max: 0, default: -1, group: "decoding", description: "Average log probability below which decoding falls back to a higher temperature" },
+  { field: "entropy_thold", kind: "float", min: 0, max: 100, default: 2.4, group: "decoding", description: "Token entropy above which decoding falls back (a repetition loop)" },
+  { field: "suppress_nst", kind: "bool", default: false, group: "decoding", description: "Suppress non-speech tokens ([music], (laughs), ...)" },
+  { field: "suppress_blank", kind: "bool", default: true, group: "decoding", description: "Suppress a blank at the start of a window" },
+  { field: "carry_initial_prompt", kind: "bool", default: false, group: "decoding", description: "Keep the prompt in front of every window, not only the first" },
+  { field: "no_context", kind: "bool", default: false, group: "decoding", description: "Do not condition a window on the text before it (breaks repetition loops; same as max_text_ctx=0)" },
+  // media
+  { field: "audio_track", kind: "int", min: 0, max: 63, group: "advanced", description: "Transcribe only this audio stream of the file (0 = the first; default: every audio stream mixed into one)" },
+  { field: "diarize", kind: "bool", default: false, group: "output", description: "Label each segment speaker 0 or 1 by the stereo channel that carries its energy (two-channel recordings)" },
 ];
 
-export interface TranscribeOptions {
+/** VAD as a request asks for it: the model is still a name (resolved by src/transcribe.ts). */
+export interface VadRequest {
+  mode: VadMode;
+  /** vad_model as given; undefined: the embedded model */
+  model?: string;
+  params: VadParams;
+}
+
+export interface TranscribeOptions extends Omit<DecodeOptions, "vad"> {
   responseFormat: ResponseFormat;
-  /** undefined: auto-detect on multilingual models, English on .en models */
-  language?: string;
-  detectLanguage: boolean;
-  translate: boolean;
-  prompt?: string;
-  temperature: number;
-  noFallback: boolean;
-  threads?: number;
-  strategy: "greedy" | "beam_search";
-  beamSize?: number;
-  bestOf?: number;
-  maxTextCtx?: number;
-  /** word timestamps computed (word_timestamps, a word granularity, or max_segment_len) */
-  wordTimestamps: boolean;
   /** words[] in verbose_json */
   words: boolean;
   /** segments[] in verbose_json */
   segments: boolean;
-  maxSegmentLen?: number;
   enhanceAudio: boolean;
   stream: boolean;
+  vad?: VadRequest;
+  /** one audio stream of the file; undefined: every audio stream mixed */
+  audioTrack?: number;
+  /** label segments by stereo channel */
+  diarize: boolean;
 }
 
 export type RawValue = string | boolean | number | string[] | undefined;
@@ -81,7 +105,7 @@ function parseValue(spec: OptionSpec, raw: RawValue): string | number | boolean 
   if (spec.kind === "list") {
     const items = (Array.isArray(raw) ? raw : String(raw).split(",")).map((s) => s.trim()).filter(Boolean);
     for (const item of items) {
-      if (!spec.values!.includes(item)) throw bad(spec, `'${item}' is not one of ${spec.values!.join(", ")}`);
+      if (!spec.values!.includes(item)) throw bad(spec, `'${item.slice(0, 40)}' is not one of ${spec.values!.join(", ")}`);
     }
     return items;
   }
@@ -159,15 +183,111 @@ export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
     maxSegmentLen,
     enhanceAudio: v.enhance_audio as boolean,
     stream: v.stream as boolean,
+    noSpeechThold: v.no_speech_thold as number,
+    logprobThold: v.logprob_thold as number,
+    entropyThold: v.entropy_thold as number,
+    suppressNst: v.suppress_nst as boolean,
+    suppressBlank: v.suppress_blank as boolean,
+    carryInitialPrompt: v.carry_initial_prompt as boolean,
+    noContext: v.no_context as boolean,
+    vad: vadRequest(v, raw),
+    audioTrack: v.audio_track as number | undefined,
+    // OpenAI's diarized_json has a speaker on every segment: asking for it asks for the labels
+    diarize: (v.diarize as boolean) || v.response_format === "diarized_json",
   };
 }
 
+const VAD_TUNABLES = {
+  vad_threshold: "threshold",
+  vad_min_speech_duration_ms: "minSpeechMs",
+  vad_min_silence_duration_ms: "minSilenceMs",
+  vad_max_speech_duration_s: "maxSpeechS",
+  vad_speech_pad_ms: "speechPadMs",
+  vad_samples_overlap: "samplesOverlap",
+} as const satisfies Record<string, keyof VadParams>;
+
+/** The VAD fields of a request (also the whole request of POST /v1/audio/vad and `sona vad`). */
+export function parseVadParams(raw: Record<string, RawValue>): { params: VadParams; model?: string; given: string[] } {
+  const params: VadParams = { ...DEFAULT_VAD_PARAMS };
+  const given: string[] = [];
+  for (const [field, key] of Object.entries(VAD_TUNABLES)) {
+    const value = parseValue(specOf(field), raw[field]) as number | undefined;
+    if (value === undefined) continue;
+    params[key] = value;
+    given.push(field);
+  }
+  const model = parseValue(specOf("vad_model"), raw.vad_model) as string | undefined;
+  if (model !== undefined) given.push("vad_model");
+  return { params, model, given };
+}
+
+function vadRequest(v: Record<string, unknown>, raw: Record<string, RawValue>): VadRequest | undefined {
+  const { params, model, given } = parseVadParams(raw);
+  const chunking = chunkingStrategy(raw);
+  if (chunking && chunking !== "auto") {
+    const clash = given.find((f) => f !== "vad_model");
+    if (clash) throw bad(specOf(clash), "give the VAD parameters either as chunking_strategy or as vad_* fields, not both");
+    Object.assign(params, chunking);
+  }
+  const mode: VadMode | undefined = v.stable_timestamps ? "spans" : v.vad || chunking ? "inline" : undefined;
+  if (!mode) {
+    if (given.length) throw bad(specOf(given[0]!), "needs vad or stable_timestamps turned on");
+    return undefined;
+  }
+  return { mode, model, params };
+}
+
+// OpenAI's chunking_strategy: "auto", or {"type":"server_vad", threshold, prefix_padding_ms,
+// silence_duration_ms} sent as a JSON string or, as the official SDKs send objects in a form, as
+// chunking_strategy[type]=server_vad&chunking_strategy[threshold]=0.4...
+const SERVER_VAD = { threshold: "threshold", prefix_padding_ms: "speechPadMs", silence_duration_ms: "minSilenceMs" } as const;
+
+function chunkingStrategy(raw: Record<string, RawValue>): "auto" | Partial<VadParams> | undefined {
+  const spec = specOf("chunking_strategy");
+  let value: unknown = parseValue(spec, raw.chunking_strategy);
+  const bracketed = Object.keys(raw).filter((k) => k.startsWith("chunking_strategy["));
+  if (bracketed.length) {
+    if (value !== undefined) throw bad(spec, "given both as a value and as chunking_strategy[...] fields");
+    value = Object.fromEntries(bracketed.map((k) => [k.slice("chunking_strategy[".length, -1), parseValue(spec, raw[k])]));
+  } else if (typeof value === "string" && value.trim().startsWith("{")) {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw bad(spec, "not valid JSON");
+    }
+  }
+  if (value === undefined) return undefined;
+  if (value === "auto") return "auto";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw bad(spec, `expected "auto" or a server_vad object`);
+  const { type, ...rest } = value as Record<string, unknown>;
+  if (type !== "server_vad") throw bad(spec, `type must be "server_vad"`);
+  const out: Partial<VadParams> = {};
+  for (const [name, x] of Object.entries(rest)) {
+    const key = SERVER_VAD[name as keyof typeof SERVER_VAD];
+    if (!key) throw bad(spec, `unknown key '${name.slice(0, 40)}' (threshold, prefix_padding_ms, silence_duration_ms)`);
+    const n = typeof x === "number" ? x : Number(String(x).trim());
+    const max = key === "threshold" ? 1 : 600000;
+    if (!Number.isFinite(n) || n < 0 || n > max || String(x).trim() === "") throw bad(spec, `${name} must be a number in 0..${max}`);
+    out[key] = n;
+  }
+  return out;
+}
+
+function specOf(field: string): OptionSpec {
+  return OPTION_SPECS.find((s) => s.field === field)!;
+}
+
+/** The multipart body of POST /v1/audio/vad: the file and the VAD's own fields. */
+export function vadFormSchema(): Record<string, unknown> {
+  return formSchema((s) => s.field.startsWith("vad_"));
+}
+
 /** The JSON schema of the multipart body, for the OpenAPI document. */
-export function formSchema(): Record<string, unknown> {
+export function formSchema(pick: (spec: OptionSpec) => boolean = () => true): Record<string, unknown> {
   const properties: Record<string, unknown> = {
     file: { type: "string", format: "binary", description: "Audio or video file (WAV, MP3, M4A, OGG, FLAC, WebM, MP4, ...)" },
   };
-  for (const s of OPTION_SPECS) {
+  for (const s of OPTION_SPECS.filter(pick)) {
     const base: Record<string, unknown> = { description: s.description };
     if (s.default !== undefined) base.default = s.default;
     if (s.kind === "bool") properties[s.field] = { ...base, type: "boolean" };

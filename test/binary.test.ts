@@ -8,11 +8,13 @@ import { dirname, join } from "node:path";
 import { decodeWithFfmpeg } from "../src/audio/ffmpeg.ts";
 import { CPU_LEVELS, chooseCpuLevel, cpuFlags } from "../src/engine/cpu.ts";
 import { libraryFile } from "../src/engine/library.ts";
+import { EMBEDDED_VAD } from "../src/vad/model.ts";
 import {
   ensureBuilt, FIXTURE_SECONDS, makeFixtures, readyLine, rmsDb, ROOT, run, type Sandbox, sandbox, SYSTEM_FFMPEG,
 } from "./helpers/packaged.ts";
 
 const MODEL = join(ROOT, "models/synth-micro.en.bin");
+const JFK = join(ROOT, "test/fixtures/jfk.wav");
 const supported = process.platform === "linux" && process.arch === "x64" && existsSync(SYSTEM_FFMPEG);
 const flags = cpuFlags();
 const best = chooseCpuLevel(flags).level.name;
@@ -55,7 +57,7 @@ describe.skipIf(!supported)("packaged binary", () => {
   test("--version: versions, commit, the CPU level and why, the bundled ffmpeg", async () => {
     const r = await run(box.bin, ["--version"], env(home));
     expect(r.code).toBe(0);
-    const [sona, whisper, lib, ffmpeg] = r.stdout.trim().split("\n");
+    const [sona, whisper, lib, ffmpeg, vad] = r.stdout.trim().split("\n");
     expect(sona).toMatch(/^sona \d+\.\d+\.\d+ \(commit (\w{8}|dev)\)$/);
     expect(whisper).toMatch(/^whisper\.cpp v\d+\.\d+\.\d+$/);
     expect(lib).toStartWith(`libwhisper: ${best}, best supported by this CPU`);
@@ -65,6 +67,23 @@ describe.skipIf(!supported)("packaged binary", () => {
     // what was unpacked is exactly what was built
     for (const f of ["ffmpeg", libraryFile(best), "ffmpeg-COPYING.LGPLv2.1"]) expect(sha(join(cache, f))).toBe(sha(join(ROOT, "lib", f)));
     expect(statSync(join(cache, "ffmpeg")).mode & 0o111).toBe(0o111);
+    expect(vad).toBe(`vad: silero-v6.2.0 (Silero VAD, MIT; embedded: ${join(cache, "ggml-silero-v6.2.0.bin")})`);
+    expect(sha(join(cache, "ggml-silero-v6.2.0.bin"))).toBe(EMBEDDED_VAD.sha256);
+    expect(readFileSync(join(cache, "silero-vad-LICENSE"), "utf8")).toContain("MIT License");
+  });
+
+  test("sona vad and transcribe --stable-timestamps run on the embedded VAD model, offline, from a fresh HOME", async () => {
+    const h = box.home();
+    const spans = await run(box.bin, ["vad", JFK], env(h));
+    expect(spans.stderr).toBe("");
+    const body = JSON.parse(spans.stdout) as { model: string; spans: { start: number; end: number }[] };
+    expect(body.model).toBe("silero-v6.2.0");
+    expect(body.spans.length).toBeGreaterThanOrEqual(4);
+    const r = await run(box.bin, ["transcribe", MODEL, JFK, "--no-fallback", "--stable-timestamps", "-f", "verbose_json"], env(h));
+    expect(r.code).toBe(0);
+    for (const seg of JSON.parse(r.stdout).segments as { start: number; end: number }[]) {
+      expect(body.spans.some((s) => seg.start >= s.start - 0.01 && seg.end <= s.end + 0.01)).toBe(true);
+    }
   });
 
   for (const name of ["speech.wav", "speech.mp3", "speech.m4a", "speech.ogg", "speech.webm", "speech.flac", "video.mp4"]) {

@@ -2,7 +2,7 @@
 // step (so a test can hold the gate, disconnect mid-run or time /health), abort honoured within a
 // millisecond like the real worker, and a record of what it was asked.
 import { basename } from "node:path";
-import type { DecodeOptions, Engine, LoadOptions, ModelDetails, TranscribeHooks, TranscriptResult } from "../src/engine/index.ts";
+import type { DecodeOptions, Engine, LoadOptions, ModelDetails, SpeechDetection, TranscribeHooks, TranscriptResult, VadRun } from "../src/engine/index.ts";
 import type { Segment, Token } from "../src/engine/types.ts";
 import { SonaError } from "../src/errors.ts";
 
@@ -24,8 +24,8 @@ const token = (text: string, t0: number, t1: number): Token => ({ id: tokenId++,
 /** Two segments, " Fake one." (0-1.5 s) and " Fake two." (1.5-3 s), with word timings. */
 export function fakeSegments(): Segment[] {
   return [
-    { id: 0, t0: 0, t1: 150, text: " Fake one.", tokens: [token(" Fake", 0, 70), token(" one", 70, 140), token(".", 140, 150)], noSpeechProb: 0.01 },
-    { id: 1, t0: 150, t1: 300, text: " Fake two.", tokens: [token(" Fake", 150, 220), token(" two", 220, 290), token(".", 290, 300)], noSpeechProb: 0.02 },
+    { id: 0, t0: 0, t1: 150, text: " Fake one.", tokens: [token(" Fake", 0, 70), token(" one", 70, 140), token(".", 140, 150)], noSpeechProb: 0.01, temperature: 0 },
+    { id: 1, t0: 150, t1: 300, text: " Fake two.", tokens: [token(" Fake", 150, 220), token(" two", 220, 290), token(".", 290, 300)], noSpeechProb: 0.02, temperature: 0 },
   ];
 }
 
@@ -83,6 +83,22 @@ export class FakeEngine implements Engine {
     } finally {
       this.running = false;
     }
+  }
+
+  /** Not Silero: 100 ms blocks whose peak passes the threshold, joined; enough for route tests. */
+  async detectSpeech(samples: Float32Array, vad: VadRun): Promise<SpeechDetection> {
+    const block = 1600;
+    const spans: { start: number; end: number }[] = [];
+    for (let i = 0; i < samples.length; i += block) {
+      let peak = 0;
+      for (let k = i; k < Math.min(i + block, samples.length); k++) peak = Math.max(peak, Math.abs(samples[k]!));
+      if (peak <= vad.params.threshold / 10) continue;
+      const [start, end] = [i / 16000, Math.min(i + block, samples.length) / 16000];
+      const last = spans.at(-1);
+      if (last && last.end === start) last.end = end;
+      else spans.push({ start, end });
+    }
+    return { spans, vadMs: 0 };
   }
 
   async close(): Promise<void> {

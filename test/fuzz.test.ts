@@ -12,7 +12,11 @@ import { join } from "node:path";
 import { makeWav } from "../src/audio/_testing.ts";
 import { decodeAudio, parseWav } from "../src/audio/index.ts";
 import { isSonaError } from "../src/errors.ts";
+import { WhisperEngine } from "../src/engine/index.ts";
 import { validateModelFile } from "../src/models/validate.ts";
+import { validateVadFile } from "../src/models/validate-vad.ts";
+import { VENDORED_VAD_PATH } from "../src/vad/model.ts";
+import { DEFAULT_VAD_PARAMS } from "../src/vad/params.ts";
 import { OPTION_SPECS, parseOptions } from "../src/options.ts";
 import { modelBytes } from "../scripts/make-test-model.ts";
 
@@ -120,6 +124,31 @@ describe("fuzz", () => {
       }),
       { numRuns: runs(1000), seed: 3 },
     );
+  }, 300_000);
+
+  test("VAD model validator: mutated Silero files are rejected, or whisper.cpp runs them without harm", async () => {
+    const base = await Bun.file(VENDORED_VAD_PATH).bytes();
+    const path = join(dir, "silero.bin");
+    const engine = new WhisperEngine();
+    const speech = (await decodeAudio(join(import.meta.dir, "fixtures/jfk.wav"))).samples.subarray(0, 32000);
+    let ran = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.oneof(mutation(400), mutation(base.length)), { minLength: 1, maxLength: 3 }), async (ms) => {
+          writeFileSync(path, mutate(base, ms));
+          const ok = await clean(() => validateVadFile(path), ["invalid_model"], 2000);
+          if (!ok) return;
+          // accepted: damaged weights at most, which whisper.cpp must compute with, not crash on
+          const found = await engine.detectSpeech(speech.slice(), { modelPath: path, params: DEFAULT_VAD_PARAMS });
+          expect(Array.isArray(found.spans)).toBe(true);
+          ran++;
+        }),
+        { numRuns: runs(300), seed: 5 },
+      );
+      expect(ran).toBeGreaterThan(0);
+    } finally {
+      await engine.close();
+    }
   }, 300_000);
 
   test("option parser: any field values give options or invalid_request naming a known field", () => {

@@ -31,7 +31,7 @@ describe("/openapi.json", () => {
     const ops = Object.entries(spec.paths as Json).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(ops.sort()).toEqual([
       "DELETE /v1/models", "GET /health", "GET /ready", "GET /v1/models",
-      "POST /v1/audio/transcriptions", "POST /v1/audio/translations", "POST /v1/models/load",
+      "POST /v1/audio/transcriptions", "POST /v1/audio/translations", "POST /v1/audio/vad", "POST /v1/models/load",
     ]);
   });
 
@@ -44,7 +44,7 @@ describe("/openapi.json", () => {
     expect(form.required).toEqual(["file"]);
     expect(Object.keys(form.properties).sort()).toEqual(["file", ...OPTION_SPECS.map((s) => s.field)].sort());
     expect(form.properties["timestamp_granularities[]"].items.enum).toEqual(["word", "segment"]);
-    expect(form.properties.response_format.enum).toEqual(["json", "text", "verbose_json", "srt", "vtt"]);
+    expect(form.properties.response_format.enum).toEqual(["json", "text", "verbose_json", "srt", "vtt", "diarized_json"]);
   });
 
   test("every response shape and every error status, errors with the one error schema", () => {

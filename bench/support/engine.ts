@@ -26,7 +26,7 @@ export async function loadSamples(path: string): Promise<Float32Array> {
   return (await decodeAudio(path)).samples;
 }
 
-export async function runEngine(engine: WhisperEngine, samples: Float32Array, options: TranscribeOptions): Promise<EngineRun> {
+export async function runEngine(engine: WhisperEngine, samples: Float32Array, options: Omit<TranscribeOptions, "vad">): Promise<EngineRun> {
   const copy = samples.slice(); // the engine takes ownership of (transfers) the buffer it is given
   const t0 = performance.now();
   const r = await engine.transcribe(copy, options);

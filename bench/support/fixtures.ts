@@ -31,14 +31,14 @@ export interface Fixtures {
   notes: string[];
 }
 
-interface Pcm {
+export interface Pcm {
   rate: number;
   channels: number;
   /** interleaved s16 frames */
   data: Int16Array;
 }
 
-function readPcm(path: string): Pcm {
+export function readPcm(path: string): Pcm {
   const bytes = readFileSync(path);
   const layout = readWavLayout((o, n) => bytes.subarray(o, o + n), bytes.length);
   if (layout.kind !== "pcm" || layout.bytesPerSample !== 2 || layout.encoding !== "int") throw new Error(`${path}: expected s16 PCM`);

@@ -26,6 +26,7 @@ beforeAll(() => {
   ffmpeg(...stereo, "-c:a", "libvorbis", join(dir, "a.ogg"));
   ffmpeg(...src(sine(1000, 0.25), 44100, 1), ...src(sine(3000, 0.25), 48000, 1.5), "-map", "0", "-map", "1", "-c:a", "flac", join(dir, "two.mka"));
   ffmpeg(...src(`${sine(1000)}*(lt(t\\,1)+gt(t\\,3))`, 16000, 4), join(dir, "gap.flac"));
+  ffmpeg(...src(`${sine(1000)}|${sine(3000)}`, 16000, 1), join(dir, "lr.flac"));
   ffmpeg("-f", "lavfi", "-i", "color=c=black:s=32x32:d=1", "-c:v", "mpeg4", join(dir, "silent-video.mp4"));
   writeFileSync(join(dir, "text.mp3"), "hello, this is not audio at all\n".repeat(50));
 });
@@ -57,6 +58,28 @@ describe.skipIf(!hasFfmpeg)("decodeWithFfmpeg", () => {
     const head = r.samples.subarray(0, 16000);
     expect(toneLevel(head, 1000, 16000)).toBeCloseTo(0.25, 1);
     expect(toneLevel(head, 3000, 16000)).toBeCloseTo(0.25, 1);
+  });
+
+  test("audio_track picks one track of the two; one past the last is a 400 that says how many", async () => {
+    const first = await decodeWithFfmpeg(join(dir, "two.mka"), { track: 0 });
+    expect(Math.abs(first.samples.length - 16000)).toBeLessThan(100);
+    expect(toneLevel(first.samples, 1000, 16000)).toBeCloseTo(0.25, 1);
+    expect(toneLevel(first.samples, 3000, 16000)).toBeLessThan(0.01);
+    const second = await decodeWithFfmpeg(join(dir, "two.mka"), { track: 1 });
+    expect(Math.abs(second.samples.length - 24000)).toBeLessThan(100);
+    expect(toneLevel(second.samples, 3000, 16000)).toBeCloseTo(0.25, 1);
+    expect(toneLevel(second.samples, 1000, 16000)).toBeLessThan(0.01);
+    await rejects(decodeWithFfmpeg(join(dir, "two.mka"), { track: 2 }), "invalid_request", /2 audio streams \(audio_track 0\.\.1\)/);
+  });
+
+  test("stereo keeps both channels beside their average; mono input with stereo is refused", async () => {
+    const r = await decodeWithFfmpeg(join(dir, "lr.flac"), { stereo: true });
+    const [left, right] = r.stereo!;
+    expect(toneLevel(left, 1000, 16000)).toBeCloseTo(0.5, 1);
+    expect(toneLevel(left, 3000, 16000)).toBeLessThan(0.01);
+    expect(toneLevel(right, 3000, 16000)).toBeCloseTo(0.5, 1);
+    expect(toneLevel(r.samples, 1000, 16000)).toBeCloseTo(0.25, 1);
+    await rejects(decodeWithFfmpeg(join(dir, "gap.flac"), { stereo: true }), "invalid_request", /two-channel .* 1 channel$/);
   });
 
   test("enhance removes the long silence", async () => {
@@ -125,7 +148,7 @@ describe("reading ffmpeg's stderr", () => {
       "  Stream #0:2[0x3](eng): Audio: ac3, 44100 Hz, stereo, fltp",
       "At least one output file must be specified",
     ].join("\n");
-    expect(parseProbe(text)).toEqual({ format: "mov,mp4,m4a,3gp,3g2,mj2", audioStreams: 2, sampleRate: 48000, channels: 6, durationSec: 3723.5 });
+    expect(parseProbe(text)).toEqual({ format: "mov,mp4,m4a,3gp,3g2,mj2", audioStreams: 2, sampleRate: 48000, channels: 6, trackChannels: [6, 2], durationSec: 3723.5 });
     expect(parseProbe("  Stream #0:0: Audio: pcm_s16le, 8000 Hz, 3 channels, s16\nInput #0, wav, from 'a':")?.channels).toBe(3);
     expect(parseProbe("x.bin: Invalid data found when processing input")).toBeNull();
   });

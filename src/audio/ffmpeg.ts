@@ -57,15 +57,29 @@ export interface Probe {
   format: string;
   audioStreams: number;
   sampleRate: number;
+  /** of the first audio stream */
   channels: number;
+  trackChannels: number[];
   durationSec: number | null;
 }
 
 export interface FfmpegDecoded extends Probe {
   samples: Float32Array;
+  /** left and right at 16 kHz, with `stereo` */
+  stereo?: [Float32Array, Float32Array];
 }
 
-export async function decodeWithFfmpeg(path: string, opts: { enhance?: boolean; signal?: AbortSignal; ffmpegPath?: string } = {}): Promise<FfmpegDecoded> {
+export interface FfmpegOptions {
+  enhance?: boolean;
+  signal?: AbortSignal;
+  ffmpegPath?: string;
+  /** decode only this audio stream (0-based) instead of mixing them all */
+  track?: number;
+  /** also keep the two channels (the input must have exactly two) */
+  stereo?: boolean;
+}
+
+export async function decodeWithFfmpeg(path: string, opts: FfmpegOptions = {}): Promise<FfmpegDecoded> {
   const ffmpeg = opts.ffmpegPath ?? findFfmpeg()?.path;
   if (!ffmpeg) {
     throw new SonaError("invalid_audio", "ffmpeg not found: install ffmpeg or set SONA_FFMPEG_PATH (needed for .mp3 and other non-WAV input)");
@@ -77,9 +91,17 @@ export async function decodeWithFfmpeg(path: string, opts: { enhance?: boolean; 
   const probe = parseProbe(head.stderr);
   if (!probe) throw couldNotDecode(head.stderr, path);
   if (probe.audioStreams === 0) throw new SonaError("invalid_audio", "the file has no audio track");
+  if (opts.track !== undefined && opts.track >= probe.audioStreams) {
+    const has = probe.audioStreams === 1 ? "one audio stream (audio_track 0)" : `${probe.audioStreams} audio streams (audio_track 0..${probe.audioStreams - 1})`;
+    throw new SonaError("invalid_request", `invalid 'audio_track': the file has ${has}`, { param: "audio_track" });
+  }
+  const channels = opts.track === undefined ? probe.channels : probe.trackChannels[opts.track]!;
+  if (opts.stereo && channels !== 2) {
+    throw new SonaError("invalid_request", `invalid 'diarize': it needs a two-channel (stereo) recording, and this audio has ${channels || "an unknown number of"} channel${channels === 1 ? "" : "s"}`, { param: "diarize" });
+  }
   const args = ["-nostdin", "-hide_banner", "-loglevel", "error", ...input];
-  if (probe.audioStreams === 1) {
-    args.push("-map", "0:a:0", ...(opts.enhance ? ["-af", ENHANCE_FILTER] : []));
+  if (probe.audioStreams === 1 || opts.track !== undefined) {
+    args.push("-map", `0:a:${opts.track ?? 0}`, ...(opts.enhance ? ["-af", ENHANCE_FILTER] : []));
   } else {
     const inputs = Array.from({ length: probe.audioStreams }, (_, i) => `[0:a:${i}]`).join("");
     const mix = `amix=inputs=${probe.audioStreams}:duration=longest:normalize=0`;
@@ -90,13 +112,31 @@ export async function decodeWithFfmpeg(path: string, opts: { enhance?: boolean; 
   // flush_packets 0: ffmpeg otherwise flushes its output after every packet, a ~2 KB write() per
   // audio frame on a pipe (120k writes and wake-ups for an hour); with it the writes are 32 KB and
   // an hour of MP3 decodes ~20 % faster (bench row 5)
-  args.push("-rematrix_maxval", "1", "-ac", "1", "-ar", "16000", "-flush_packets", "0", "-f", "f32le", "-");
+  const outChannels = opts.stereo ? 2 : 1;
+  args.push("-rematrix_maxval", "1", "-ac", String(outChannels), "-ar", "16000", "-flush_packets", "0", "-f", "f32le", "-");
   // a wrong duration in the header only costs a regrow; cap what one header can make us reserve
-  const expected = Math.min((probe.durationSec ?? 60) * 1.02 + 1, 3600) * 16000 * 4;
+  const expected = Math.min((probe.durationSec ?? 60) * 1.02 + 1, 3600) * 16000 * 4 * outChannels;
   const out = await run(ffmpeg, args, opts.signal, Math.ceil(expected));
   if (out.exitCode !== 0) throw couldNotDecode(out.stderr, path);
   if (out.stdout.length === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
-  return { ...probe, samples: out.stdout };
+  if (!opts.stereo) return { ...probe, samples: out.stdout };
+  return { ...probe, ...splitStereo(out.stdout) };
+}
+
+/** Interleaved L R L R ... -> the two channels and their average (what whisper hears). */
+export function splitStereo(interleaved: Float32Array): { samples: Float32Array; stereo: [Float32Array, Float32Array] } {
+  const n = interleaved.length >> 1;
+  const left = new Float32Array(n);
+  const right = new Float32Array(n);
+  const mono = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const l = interleaved[2 * i]!;
+    const r = interleaved[2 * i + 1]!;
+    left[i] = l;
+    right[i] = r;
+    mono[i] = (l + r) / 2;
+  }
+  return { samples: mono, stereo: [left, right] };
 }
 
 /** Reads what ffmpeg prints about input #0; null when it did not recognise the file. */
@@ -111,6 +151,7 @@ export function parseProbe(stderr: string): Probe | null {
     audioStreams: audio.length,
     sampleRate: Number(/(\d+) Hz/.exec(first)?.[1] ?? 0),
     channels: channelCount(first),
+    trackChannels: audio.map(channelCount),
     durationSec: d ? Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]) : null,
   };
 }

@@ -23,6 +23,8 @@ export interface DecodedAudio {
   format: string;
   /** seconds of decoded audio: samples.length / 16000 (shorter than the file's with `enhance`) */
   durationSec: number;
+  /** left and right at 16 kHz, when `stereo` was asked for */
+  stereo?: [Float32Array, Float32Array];
 }
 
 export interface DecodeOptions {
@@ -31,6 +33,10 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** use this ffmpeg instead of looking for one */
   ffmpegPath?: string;
+  /** one audio stream of a multi-track file (default: all of them mixed); forces ffmpeg */
+  track?: number;
+  /** keep both channels of a stereo input as well (diarize); forces ffmpeg */
+  stereo?: boolean;
 }
 
 export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promise<DecodedAudio> {
@@ -47,7 +53,7 @@ export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promi
     const stat = await fh.stat();
     if (!stat.isFile()) throw new SonaError("invalid_audio", `not a regular file: ${path}`);
     if (stat.size === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
-    if (!opts.enhance) {
+    if (!opts.enhance && opts.track === undefined && !opts.stereo) {
       const head = new Uint8Array(12);
       const { bytesRead } = await fh.read(head, 0, 12, 0);
       if (isWavHeader(head.subarray(0, bytesRead))) {
@@ -58,6 +64,6 @@ export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promi
   } finally {
     await fh.close();
   }
-  const { samples, sampleRate, channels, format } = await decodeWithFfmpeg(path, opts);
-  return { samples, sourceRate: sampleRate, sourceChannels: channels, format, durationSec: samples.length / TARGET_RATE };
+  const { samples, sampleRate, channels, format, stereo } = await decodeWithFfmpeg(path, opts);
+  return { samples, sourceRate: sampleRate, sourceChannels: channels, format, durationSec: samples.length / TARGET_RATE, stereo };
 }

@@ -20,6 +20,9 @@ export interface EmbeddedManifest {
   ffmpeg: EmbeddedFile | null;
   /** files extracted alongside ffmpeg (its license text) */
   ffmpegExtras: EmbeddedFile[];
+  /** the Silero VAD model used when no vad_model is given, and its license text */
+  vad: EmbeddedFile | null;
+  vadExtras: EmbeddedFile[];
 }
 
 export const MANIFEST: EmbeddedManifest | null = null;

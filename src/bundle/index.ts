@@ -1,9 +1,10 @@
-// Hooks the files embedded in the compiled binary into the library and ffmpeg lookups. Nothing is
-// read or written here: each file is unpacked the first time something asks for it (so `--help`
-// and `serve`'s ready line never touch the disk), then remembered for the rest of the process.
+// Hooks the files embedded in the compiled binary into the library, ffmpeg and VAD model lookups.
+// Nothing is read or written here: each file is unpacked the first time something asks for it (so
+// `--help` and `serve`'s ready line never touch the disk), then remembered for the rest of the process.
 import { setBundledFfmpeg } from "../audio/ffmpeg.ts";
 import { setLibrarySource } from "../engine/library.ts";
 import { SonaError } from "../errors.ts";
+import { setEmbeddedVadModel } from "../vad/model.ts";
 import { type EmbeddedFile, type EmbeddedManifest, MANIFEST } from "./assets.ts";
 import { cacheDirs, materialize } from "./extract.ts";
 
@@ -25,6 +26,17 @@ export function registerEmbedded(manifest: EmbeddedManifest | null = MANIFEST): 
     levels: Object.keys(manifest.libraries),
     path: (level) => unpack(manifest.libraries[level]!),
   });
+  const { vad, vadExtras } = manifest;
+  if (vad) {
+    setEmbeddedVadModel(() => {
+      for (const extra of vadExtras) {
+        try {
+          unpack(extra);
+        } catch {}
+      }
+      return unpack(vad);
+    });
+  }
   const ffmpeg = manifest.ffmpeg;
   if (ffmpeg) {
     setBundledFfmpeg(() => {

@@ -1,6 +1,6 @@
 // CLI flags for transcription options, derived from the one schema in src/options.ts.
 import type { ArgsDef } from "citty";
-import { OPTION_SPECS, type RawValue } from "../options.ts";
+import { OPTION_SPECS, type OptionSpec, type RawValue } from "../options.ts";
 
 /** -v/--verbose, declared on each command that reads it (citty resolves aliases per command) */
 export const verboseArg = {
@@ -12,10 +12,14 @@ const flagName = (field: string, flag?: string | false) => flag || field.replace
 // citty reads "--no-x" as "x = false", so a negative option is declared as its positive twin
 const NEGATED: Record<string, string> = { no_fallback: "fallback" };
 
-export function optionArgs(): ArgsDef {
+/** which options a command takes (`sona vad` takes only the VAD's) */
+type OptionFilter = (spec: OptionSpec) => boolean;
+const every: OptionFilter = () => true;
+
+export function optionArgs(pick: OptionFilter = every): ArgsDef {
   const args: ArgsDef = {};
   for (const spec of OPTION_SPECS) {
-    if (spec.flag === false) continue;
+    if (spec.flag === false || !pick(spec)) continue;
     if (NEGATED[spec.field]) {
       args[NEGATED[spec.field]!] = { type: "boolean", negativeDescription: spec.description, description: "Temperature fallback on decoding failure", default: true };
       continue;
@@ -37,10 +41,10 @@ export function flagFor(field: string): string {
 }
 
 /** Maps parsed CLI args back to form-field names for parseOptions(). */
-export function rawOptions(args: Record<string, unknown>): Record<string, RawValue> {
+export function rawOptions(args: Record<string, unknown>, pick: OptionFilter = every): Record<string, RawValue> {
   const raw: Record<string, RawValue> = {};
   for (const spec of OPTION_SPECS) {
-    if (spec.flag === false) continue;
+    if (spec.flag === false || !pick(spec)) continue;
     const negated = NEGATED[spec.field];
     const value = args[negated ?? flagName(spec.field, spec.flag)];
     if (value === undefined) continue;

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { ffmpegInfo } from "../audio/ffmpeg.ts";
 import { WhisperEngine } from "../engine/index.ts";
 import { chooseLibrary } from "../engine/library.ts";
+import { EMBEDDED_VAD, embeddedVadModel } from "../vad/model.ts";
 import { getCommit, VERSION, WHISPER_VERSION } from "../version.ts";
 
 function ffmpegLine(): string {
@@ -22,9 +23,18 @@ function libraryLine(): string {
   }
 }
 
+function vadLine(): string {
+  try {
+    const { path } = embeddedVadModel();
+    return `vad: ${EMBEDDED_VAD.name} (Silero VAD, MIT; embedded: ${path})`;
+  } catch (err) {
+    return `vad: ${EMBEDDED_VAD.name} unavailable (${err instanceof Error ? err.message : err})`;
+  }
+}
+
 export async function printVersion(): Promise<void> {
   process.stdout.write(
-    [`sona ${VERSION} (commit ${getCommit()})`, `whisper.cpp ${WHISPER_VERSION}`, libraryLine(), ffmpegLine()].join("\n") + "\n",
+    [`sona ${VERSION} (commit ${getCommit()})`, `whisper.cpp ${WHISPER_VERSION}`, libraryLine(), ffmpegLine(), vadLine()].join("\n") + "\n",
   );
 }
 

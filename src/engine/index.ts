@@ -4,11 +4,12 @@
 import { SonaError } from "../errors.ts";
 import { DEFAULT_FLASH_ATTN } from "./defaults.ts";
 import { chooseLibrary, type LibraryChoice } from "./library.ts";
-import type { DecodeOptions, FromWorker, ModelDetails, ToWorker } from "./protocol.ts";
+import type { SpeechSpan } from "../vad/params.ts";
+import type { DecodeOptions, FromWorker, ModelDetails, ToWorker, VadRun } from "./protocol.ts";
 import type { EngineEvent, TranscriptResult } from "./types.ts";
 
 export { DEFAULT_FLASH_ATTN, defaultThreads } from "./defaults.ts";
-export type { DecodeOptions, ModelDetails } from "./protocol.ts";
+export type { DecodeOptions, ModelDetails, VadRun } from "./protocol.ts";
 export type * from "./types.ts";
 
 export interface LoadOptions {
@@ -26,7 +27,14 @@ export interface Engine {
   load(path: string, options?: LoadOptions): Promise<ModelDetails>;
   unload(): Promise<void>;
   transcribe(samples: Float32Array, options: DecodeOptions, hooks?: TranscribeHooks): Promise<TranscriptResult>;
+  /** speech spans of 16 kHz mono samples; needs no whisper model */
+  detectSpeech(samples: Float32Array, vad: VadRun): Promise<SpeechDetection>;
   close(): Promise<void>;
+}
+
+export interface SpeechDetection {
+  spans: SpeechSpan[];
+  vadMs: number;
 }
 
 export interface EngineInfo {
@@ -94,12 +102,20 @@ export class WhisperEngine implements Engine {
         // the samples' buffer moves to the worker: no copy of what may be an hour of audio
         const reply = await this.post({ type: "run", samples, options, abort: this.abortFlag }, [samples.buffer as ArrayBuffer], onEvent);
         if (reply.type === "done") return reply.result;
-        if (reply.type === "failed") throw new SonaError(reply.code, reply.message);
+        if (reply.type === "failed") throw new SonaError(reply.code, reply.message, reply.code === "invalid_model" ? { param: "vad_model" } : {});
         throw new SonaError("internal_error", `unexpected engine reply ${reply.type}`);
       } finally {
         signal?.removeEventListener("abort", abort);
       }
     });
+  }
+
+  async detectSpeech(samples: Float32Array, vad: VadRun): Promise<SpeechDetection> {
+    await this.start();
+    const reply = await this.enqueue(() => this.post({ type: "vad", samples, vad }, [samples.buffer as ArrayBuffer]));
+    if (reply.type === "spans") return { spans: reply.spans, vadMs: reply.vadMs };
+    if (reply.type === "failed") throw new SonaError(reply.code, reply.message, reply.code === "invalid_model" ? { param: "vad_model" } : {});
+    throw new SonaError("internal_error", `unexpected engine reply ${reply.type}`);
   }
 
   async close(): Promise<void> {

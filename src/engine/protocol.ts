@@ -1,6 +1,6 @@
 // Messages between the engine (main thread) and its worker. One job at a time; the worker
 // answers every request with exactly one final message (loaded/unloaded/done/failed).
-import type { TranscribeOptions } from "../options.ts";
+import type { SpeechSpan, VadMode, VadParams } from "../vad/params.ts";
 import type { EngineEvent, TranscriptResult } from "./types.ts";
 
 export interface ModelDetails {
@@ -13,14 +13,43 @@ export type ToWorker =
   | { type: "init"; libPath: string; logLevel: number }
   | { type: "load"; path: string; flashAttn: boolean; useGpu: boolean; gpuDevice: number }
   | { type: "unload" }
-  | { type: "run"; samples: Float32Array; options: DecodeOptions; abort: Int32Array };
+  | { type: "run"; samples: Float32Array; options: DecodeOptions; abort: Int32Array }
+  | { type: "vad"; samples: Float32Array; vad: VadRun };
 
-/** The part of TranscribeOptions that whisper.cpp sees. */
-export type DecodeOptions = Pick<
-  TranscribeOptions,
-  | "language" | "detectLanguage" | "translate" | "prompt" | "temperature" | "noFallback" | "threads"
-  | "strategy" | "beamSize" | "bestOf" | "maxTextCtx" | "wordTimestamps" | "maxSegmentLen"
->;
+/** A VAD model file (already validated) and its tunables. */
+export interface VadRun {
+  modelPath: string;
+  params: VadParams;
+}
+
+/** What whisper.cpp sees of a transcription's options. */
+export interface DecodeOptions {
+  /** undefined: auto-detect on multilingual models, English on .en models */
+  language?: string;
+  detectLanguage: boolean;
+  translate: boolean;
+  prompt?: string;
+  temperature: number;
+  noFallback: boolean;
+  threads?: number;
+  strategy: "greedy" | "beam_search";
+  beamSize?: number;
+  bestOf?: number;
+  maxTextCtx?: number;
+  /** word timestamps computed (word_timestamps, a word granularity, or max_segment_len) */
+  wordTimestamps: boolean;
+  maxSegmentLen?: number;
+  // hallucination controls; undefined: whisper.cpp's defaults
+  noSpeechThold?: number;
+  logprobThold?: number;
+  entropyThold?: number;
+  suppressNst?: boolean;
+  suppressBlank?: boolean;
+  carryInitialPrompt?: boolean;
+  /** no conditioning on earlier text, within the request too */
+  noContext?: boolean;
+  vad?: VadRun & { mode: VadMode };
+}
 
 export type FromWorker =
   | { type: "ready"; whisperVersion: string; systemInfo: string }
@@ -28,4 +57,5 @@ export type FromWorker =
   | { type: "unloaded" }
   | { type: "event"; event: EngineEvent }
   | { type: "done"; result: TranscriptResult }
+  | { type: "spans"; spans: SpeechSpan[]; vadMs: number }
   | { type: "failed"; code: "invalid_model" | "invalid_request" | "aborted" | "internal_error"; message: string };

@@ -1,3 +1,5 @@
+import type { SpeechSpan } from "../vad/params.ts";
+
 // What the engine produces. Times are whisper.cpp's centiseconds (10 ms units), kept as integers
 // so formatters can print exact milliseconds; convert with `cs / 100` for seconds.
 
@@ -23,6 +25,10 @@ export interface Segment {
   text: string;
   tokens: Token[];
   noSpeechProb: number;
+  /** the sampling temperature the segment was decoded at, after any fallback */
+  temperature: number;
+  /** stereo channel (0 or 1) that carries the segment's energy, with diarize */
+  speaker?: number;
 }
 
 export interface Timings {
@@ -30,6 +36,8 @@ export interface Timings {
   decodeAudioMs?: number;
   detectLanguageMs?: number;
   inferenceMs: number;
+  /** speech detection, with VAD on */
+  vadMs?: number;
 }
 
 export interface TranscriptResult {
@@ -41,6 +49,8 @@ export interface TranscriptResult {
   /** seconds of audio */
   duration: number;
   segments: Segment[];
+  /** the speech spans the VAD found (VAD on only) */
+  speech?: SpeechSpan[];
   /** the temperature decoding started from */
   temperature: number;
   timings: Timings;

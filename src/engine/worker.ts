@@ -5,45 +5,52 @@
 // Abort is a shared int32 that the C shim polls between graph nodes.
 declare const self: Worker;
 
+import type { SpeechSpan } from "../vad/params.ts";
 import { defaultThreads } from "./defaults.ts";
-import { buildParams } from "./params.ts";
-import { asPointer, JSCallback, LAYOUT, openLibrary, ParamsStruct, ptr, readCString, type Pointer, type WhisperSymbols } from "./ffi.ts";
+import { asPointer, JSCallback, LAYOUT, openLibrary, ParamsStruct, ptr, readCString, TokenReader, type Pointer, type WhisperSymbols } from "./ffi.ts";
+import { buildParams, type CallOptions } from "./params.ts";
 import type { DecodeOptions, FromWorker, ToWorker } from "./protocol.ts";
 import type { Segment, Token } from "./types.ts";
+import { SpeechDetector, WorkerFailure } from "./vad.ts";
 
 let lib: WhisperSymbols | undefined;
+let tokens: TokenReader | undefined;
+let detector: SpeechDetector | undefined;
 let ctx: Pointer | null = null;
 let modelPath = "";
-let job: { segments: Segment[]; eot: number } | undefined;
-const tokenBuf = new ArrayBuffer(56);
-const tokenView = new DataView(tokenBuf);
-const tokenPtr = ptr(tokenBuf);
+
+/** The running whisper_full call: where its segments go and how its times and progress map. */
+interface Job {
+  segments: Segment[];
+  eot: number;
+  /** added to every time: the span's start in centiseconds (0 without spans) */
+  offsetCs: number;
+  /** times are clamped here: the span's end (Infinity without spans) */
+  endCs: number;
+  /** this call's 0..100 -> the request's 0..100 */
+  progress: (p: number) => number;
+}
+let job: Job | undefined;
 
 const post = (m: FromWorker) => self.postMessage(m);
+const SAMPLE_RATE = 16000;
 
-function readSegment(c: Pointer, i: number, eot: number): Segment {
-  const tokens: Token[] = [];
+function readSegment(c: Pointer, i: number, j: Job): Segment {
+  const shift = (t: number) => Math.min(t + j.offsetCs, j.endCs);
+  const list: Token[] = [];
   const n = lib!.whisper_full_n_tokens(c, i);
   for (let k = 0; k < n; k++) {
-    lib!.sona_token_data(c, i, k, tokenPtr);
-    const id = tokenView.getInt32(0, true);
-    tokens.push({
-      id,
-      text: readCString(lib!.whisper_token_to_str(c, id)),
-      p: tokenView.getFloat32(8, true),
-      plog: tokenView.getFloat32(12, true),
-      t0: Number(tokenView.getBigInt64(24, true)),
-      t1: Number(tokenView.getBigInt64(32, true)),
-      special: id >= eot,
-    });
+    const t = tokens!.read(c, i, k);
+    list.push({ ...t, text: readCString(lib!.whisper_token_to_str(c, t.id)), t0: shift(t.t0), t1: shift(t.t1), special: t.id >= j.eot });
   }
   return {
-    id: i,
-    t0: Number(lib!.whisper_full_get_segment_t0(c, i)),
-    t1: Number(lib!.whisper_full_get_segment_t1(c, i)),
+    id: j.segments.length,
+    t0: shift(Number(lib!.whisper_full_get_segment_t0(c, i))),
+    t1: shift(Number(lib!.whisper_full_get_segment_t1(c, i))),
     text: readCString(lib!.whisper_full_get_segment_text(c, i)),
-    tokens,
+    tokens: list,
     noSpeechProb: lib!.whisper_full_get_segment_no_speech_prob(c, i),
+    temperature: lib!.whisper_full_get_segment_temperature(c, i),
   };
 }
 
@@ -53,7 +60,7 @@ const onSegment = new JSCallback(
     if (!job) return;
     const total = lib!.whisper_full_n_segments(c);
     for (let i = total - nNew; i < total; i++) {
-      const segment = readSegment(c, i, job.eot);
+      const segment = readSegment(c, i, job);
       job.segments.push(segment);
       post({ type: "event", event: { type: "segment", segment } });
     }
@@ -61,7 +68,8 @@ const onSegment = new JSCallback(
   { args: ["ptr", "ptr", "i32", "ptr"], returns: "void" },
 );
 const onProgress = new JSCallback(
-  (_c: Pointer, _state: Pointer, progress: number) => post({ type: "event", event: { type: "progress", progress } }),
+  (_c: Pointer, _state: Pointer, progress: number) =>
+    post({ type: "event", event: { type: "progress", progress: job ? job.progress(progress) : progress } }),
   { args: ["ptr", "ptr", "i32", "ptr"], returns: "void" },
 );
 
@@ -86,63 +94,134 @@ function load(m: Extract<ToWorker, { type: "load" }>): FromWorker {
   return { type: "loaded", model: { path: modelPath, multilingual, loadMs: performance.now() - t0 } };
 }
 
+/** The language to decode in, detected from the first 30 s of speech when not given. */
+function chooseLanguage(c: Pointer, o: DecodeOptions, speech: () => Float32Array, threads: number) {
+  if (lib!.whisper_is_multilingual(c) === 0) {
+    if (o.language && o.language !== "en") {
+      throw new WorkerFailure("invalid_request", `the loaded model is English-only; it cannot transcribe language '${o.language}'`);
+    }
+    if (o.translate) throw new WorkerFailure("invalid_request", "the loaded model is English-only; translation needs a multilingual model");
+    return { language: "en" };
+  }
+  if (o.language && !o.detectLanguage) return { language: o.language };
+  const t0 = performance.now();
+  const samples = speech();
+  const prob = new Float32Array(1);
+  const id = samples.length ? lib!.sona_detect_language(c, samples, samples.length, threads, prob) : lib!.whisper_lang_id(Buffer.from("en\0"));
+  if (id < 0) throw new WorkerFailure("internal_error", "language detection failed");
+  return { language: String(lib!.whisper_lang_str(id)), languageProbability: samples.length ? prob[0] : undefined, detectLanguageMs: performance.now() - t0 };
+}
+
+/** The first `seconds` of the spans' audio, joined: what language detection listens to. */
+function speechPrefix(samples: Float32Array, spans: SpeechSpan[], seconds: number): Float32Array {
+  const parts: Float32Array[] = [];
+  let left = seconds * SAMPLE_RATE;
+  for (const s of spans) {
+    if (left <= 0) break;
+    const part = samples.subarray(Math.floor(s.start * SAMPLE_RATE), Math.min(Math.ceil(s.end * SAMPLE_RATE), Math.floor(s.start * SAMPLE_RATE) + left));
+    parts.push(part);
+    left -= part.length;
+  }
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+type Call = (part: Float32Array | null, length: number, job: Omit<Job, "segments" | "eot">, opts: Omit<CallOptions, "language" | "threads">) => number;
+
+/**
+ * The original's stable_timestamps: whisper_full on each span alone, its times shifted by the
+ * span's start and clamped to its end, the span before as context; progress per span, and an
+ * abort lands between spans at the latest. No speech: no call, progress 100.
+ */
+function decodeBySpan(samples: Float32Array, spans: SpeechSpan[], o: DecodeOptions, abort: Int32Array, call: Call): number {
+  const total = spans.reduce((sum, s) => sum + (s.end - s.start), 0);
+  let done = 0;
+  for (const [i, s] of spans.entries()) {
+    if (Atomics.load(abort, 0) !== 0) return 0;
+    const part = samples.subarray(Math.floor(s.start * SAMPLE_RATE), Math.ceil(s.end * SAMPLE_RATE));
+    const share = (s.end - s.start) / total;
+    const before = done;
+    const rc = call(part, part.length, { offsetCs: Math.round(s.start * 100), endCs: Math.round(s.end * 100), progress: (p) => before + p * share }, {
+      clearContext: i === 0 || Boolean(o.noContext),
+      withPrompt: i === 0 || Boolean(o.carryInitialPrompt),
+    });
+    if (rc !== 0) return rc;
+    done += 100 * share;
+    post({ type: "event", event: { type: "progress", progress: done } });
+  }
+  if (spans.length === 0) post({ type: "event", event: { type: "progress", progress: 100 } });
+  return 0;
+}
+
 function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
   if (!ctx) return { type: "failed", code: "internal_error", message: "no model loaded" };
   const c = ctx;
-  const o: DecodeOptions = m.options;
-  const multilingual = lib!.whisper_is_multilingual(c) !== 0;
+  const o = m.options;
+  const samples = m.samples;
+  const n = samples.length;
   const threads = o.threads ?? defaultThreads();
-  let language = o.language;
-  let languageProbability: number | undefined;
-  let detectLanguageMs: number | undefined;
-  if (!multilingual) {
-    if (language && language !== "en") {
-      return { type: "failed", code: "invalid_request", message: `the loaded model is English-only; it cannot transcribe language '${language}'` };
+  const eot = lib!.whisper_token_eot(c);
+  // Sona's own VAD pass: the spans to decode one by one, and, with vad=true, only when language
+  // detection needs them (it listens to speech, not to a silent opening; whisper_full runs its own)
+  let spans: SpeechSpan[] | undefined;
+  let vadMs: number | undefined;
+  const speech = () => {
+    if (!spans && o.vad) {
+      const t0 = performance.now();
+      spans = detector!.detect(samples, o.vad);
+      vadMs = performance.now() - t0;
     }
-    if (o.translate) return { type: "failed", code: "invalid_request", message: "the loaded model is English-only; translation needs a multilingual model" };
-    language = "en";
-  } else if (!language || o.detectLanguage) {
-    const t0 = performance.now();
-    const prob = new Float32Array(1);
-    const id = lib!.sona_detect_language(c, m.samples, m.samples.length, threads, prob);
-    if (id < 0) return { type: "failed", code: "internal_error", message: "language detection failed" };
-    language = String(lib!.whisper_lang_str(id));
-    languageProbability = prob[0];
-    detectLanguageMs = performance.now() - t0;
-  }
-  const n = m.samples.length;
-  const params = buildParams(lib!, { ...o, language, threads }, onSegment.ptr!, onProgress.ptr!);
-  job = { segments: [], eot: lib!.whisper_token_eot(c) };
+    return spans;
+  };
+  if (o.vad?.mode === "spans") speech();
+  const lang = chooseLanguage(c, o, () => {
+    const found = speech();
+    return found ? speechPrefix(samples, found, 30) : samples.subarray(0, 30 * SAMPLE_RATE);
+  }, threads);
+  const segments: Segment[] = [];
   const started = performance.now();
-  let rc: number;
-  try {
-    // whisper_full needs the samples only for the log-mel spectrogram, and for the signal energy
-    // behind word timestamps. Otherwise the mel is made first and the samples (230 MB for an hour)
-    // are let go before inference; whisper_full with no samples uses the mel already there.
-    if (!o.wordTimestamps && lib!.whisper_pcm_to_mel(c, m.samples, n, threads) === 0) {
-      release(m.samples);
-      rc = lib!.sona_full(c, params.pointer, null, 0, ptr(m.abort));
-    } else {
-      rc = lib!.sona_full(c, params.pointer, m.samples, n, ptr(m.abort));
+  const call: Call = (part, partLength, j, opts) => {
+    const params = buildParams(lib!, o, { ...opts, language: lang.language, threads }, onSegment.ptr!, onProgress.ptr!);
+    job = { ...j, segments, eot };
+    try {
+      return lib!.sona_full(c, params.pointer, part, partLength, ptr(m.abort));
+    } finally {
+      job = undefined;
+      lib!.whisper_free_params(params.pointer);
     }
-  } finally {
-    lib!.whisper_free_params(params.pointer);
+  };
+  let rc = 0;
+  const whole = { offsetCs: 0, endCs: Number.POSITIVE_INFINITY, progress: (p: number) => p };
+  if (o.vad?.mode === "spans") {
+    rc = decodeBySpan(samples, spans!, o, m.abort, call);
+  } else if (!o.vad && !o.wordTimestamps && lib!.whisper_pcm_to_mel(c, samples, n, threads) === 0) {
+    // whisper_full needs the samples only for the log-mel spectrogram, and for the signal energy
+    // behind word timestamps (and for its VAD). Otherwise the mel is made first and the samples
+    // (230 MB for an hour) are let go before inference; with none, whisper_full uses that mel.
+    release(samples);
+    rc = call(null, 0, whole, { clearContext: true, withPrompt: true });
+  } else {
+    rc = call(samples, n, whole, { clearContext: true, withPrompt: true });
   }
   const inferenceMs = performance.now() - started;
-  const segments = job.segments;
-  job = undefined;
   if (Atomics.load(m.abort, 0) !== 0) return { type: "failed", code: "aborted", message: "transcription aborted" };
   if (rc !== 0) return { type: "failed", code: "internal_error", message: `whisper.cpp failed to transcribe (code ${rc}): ${String(lib!.sona_last_error() ?? "")}` };
   return {
     type: "done",
     result: {
       task: o.translate ? "translate" : "transcribe",
-      language: language!,
-      languageProbability,
-      duration: n / 16000,
+      language: lang.language,
+      languageProbability: lang.languageProbability,
+      duration: n / SAMPLE_RATE,
       segments,
       temperature: o.temperature,
-      timings: { inferenceMs, detectLanguageMs },
+      speech: spans,
+      timings: { inferenceMs, detectLanguageMs: lang.detectLanguageMs, vadMs },
     },
   };
 }
@@ -162,6 +241,8 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     switch (m.type) {
       case "init":
         lib = openLibrary(m.libPath);
+        tokens = new TokenReader(lib);
+        detector = new SpeechDetector(lib);
         lib.sona_log_set_level(m.logLevel);
         return post({ type: "ready", whisperVersion: String(lib.whisper_version()), systemInfo: String(lib.whisper_print_system_info()) });
       case "load":
@@ -172,9 +253,15 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         return post({ type: "unloaded" });
       case "run":
         return post(run(m));
+      case "vad": {
+        const t0 = performance.now();
+        const spans = detector!.detect(m.samples, m.vad);
+        return post({ type: "spans", spans, vadMs: performance.now() - t0 });
+      }
     }
   } catch (err) {
     job = undefined;
-    post({ type: "failed", code: "internal_error", message: err instanceof Error ? err.message : String(err) });
+    const code = err instanceof WorkerFailure ? err.code : "internal_error";
+    post({ type: "failed", code, message: err instanceof Error ? err.message : String(err) });
   }
 };

@@ -14,7 +14,7 @@ export function special(text: string, id = 50364): Token {
 }
 
 export function seg(id: number, t0: number, t1: number, text: string, tokens: Token[] = [], noSpeechProb = 0.01): Segment {
-  return { id, t0, t1, text, tokens, noSpeechProb };
+  return { id, t0, t1, text, tokens, noSpeechProb, temperature: 0 };
 }
 
 export function result(segments: Segment[], over: Partial<TranscriptResult> = {}): TranscriptResult {

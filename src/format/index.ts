@@ -1,11 +1,12 @@
 // Output formats, looked up by name. Each format is a small pure function of the engine's
 // TranscriptResult, so the CLI (--format), the native route and the OpenAI route render alike.
 import type { TranscriptResult } from "../engine/types.ts";
+import { renderDiarizedJson } from "./diarized.ts";
 import { renderSrt, renderVtt } from "./subtitles.ts";
 import { renderJson, renderText } from "./text.ts";
 import { renderVerboseJson } from "./verbose.ts";
 
-export const RESPONSE_FORMATS = ["json", "text", "verbose_json", "srt", "vtt"] as const;
+export const RESPONSE_FORMATS = ["json", "text", "verbose_json", "srt", "vtt", "diarized_json"] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 
 export interface FormatOptions {
@@ -32,6 +33,7 @@ const FORMATS: Record<ResponseFormat, { contentType: string; render: (r: Transcr
   verbose_json: { contentType: JSON_TYPE, render: renderVerboseJson },
   srt: { contentType: TEXT_TYPE, render: renderSrt },
   vtt: { contentType: TEXT_TYPE, render: renderVtt },
+  diarized_json: { contentType: JSON_TYPE, render: renderDiarizedJson },
 };
 
 export function isResponseFormat(value: unknown): value is ResponseFormat {

@@ -4,6 +4,7 @@
 // - SSE, OpenAI's transcription stream: `data: <json>\n\n` lines, no `event:` lines and no
 //   `[DONE]`, exactly as OpenAI sends them, so the official SDKs iterate it unchanged.
 import type { EngineEvent, TranscriptResult } from "../engine/types.ts";
+import { diarizedSegment } from "./diarized.ts";
 import { transcriptText } from "./text.ts";
 import { roundMs, seconds } from "./time.ts";
 import { segmentWords } from "./words.ts";
@@ -58,6 +59,7 @@ function ndjsonBody(ev: StreamEvent, opts: StreamOptions): Record<string, unknow
         id: s.id,
         no_speech_prob: s.noSpeechProb,
       };
+      if (s.speaker !== undefined) body.speaker = s.speaker;
       if (opts.words) body.words = segmentWords(s);
       return body;
     }
@@ -77,12 +79,15 @@ function ndjsonBody(ev: StreamEvent, opts: StreamOptions): Record<string, unknow
  * whisper works on a long window. Each segment is one `transcript.text.delta` with its raw text;
  * joining the deltas and trimming gives the `transcript.text.done` text.
  */
-export function sseEvent(ev: StreamEvent): string {
+export function sseEvent(ev: StreamEvent, opts: { diarized?: boolean } = {}): string {
   switch (ev.type) {
     case "progress":
       return `: progress ${percent(ev.progress)}\n\n`;
-    case "segment":
-      return data({ type: "transcript.text.delta", delta: ev.segment.text });
+    case "segment": {
+      const delta = data({ type: "transcript.text.delta", delta: ev.segment.text });
+      // OpenAI's diarized stream: each delta is followed by its whole segment with the speaker
+      return opts.diarized ? delta + data(diarizedSegment(ev.segment)) : delta;
+    }
     case "result":
       return data({ type: "transcript.text.done", text: transcriptText(ev.result.segments) });
     case "error": {

@@ -13,7 +13,7 @@ const hello = seg(0, 0, 250, " Hello, world.", [
   tok(".", 230, 250, -0.5),
   special("[_TT_125]", 50491),
 ]);
-const later = seg(1, 6150, 6420, " Bye.", [tok(" Bye", 6150, 6400, -0.3), tok(".", 6400, 6420, -0.1)], 0.2);
+const later = { ...seg(1, 6150, 6420, " Bye.", [tok(" Bye", 6150, 6400, -0.3), tok(".", 6400, 6420, -0.1)], 0.2), temperature: 0.4 };
 const R = result([hello, later], { duration: 64.2000001, temperature: 0.2, language: "en" });
 
 describe("verbose_json", () => {
@@ -41,7 +41,9 @@ describe("verbose_json", () => {
       expect(typeof s?.text).toBe("string");
       expect(s?.tokens.every(Number.isInteger)).toBe(true);
     }
-    expect(s0).toMatchObject({ id: 0, seek: 0, start: 0, end: 2.5, text: " Hello, world.", temperature: 0.2, no_speech_prob: 0.01 });
+    // each segment's own temperature (after fallback), not the one decoding started from
+    expect(s0).toMatchObject({ id: 0, seek: 0, start: 0, end: 2.5, text: " Hello, world.", temperature: 0, no_speech_prob: 0.01 });
+    expect(s1).toMatchObject({ id: 1, temperature: 0.4 });
     // Only the four text tokens; [_BEG_] and timestamps are left out.
     expect(s0?.tokens).toEqual(hello.tokens.filter((t) => !t.special).map((t) => t.id));
     expect(s0?.avg_logprob).toBeCloseTo(-0.3, 10);

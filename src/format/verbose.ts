@@ -19,6 +19,8 @@ export interface VerboseSegment {
   avg_logprob: number;
   compression_ratio: number;
   no_speech_prob: number;
+  /** stereo channel, with diarize (Sona's extension; never in json/text/srt/vtt) */
+  speaker?: number;
 }
 
 export interface VerboseTranscript {
@@ -60,7 +62,7 @@ export function avgLogprob(segment: Segment): number {
   return text.length ? text.reduce((sum, t) => sum + t.plog, 0) / text.length : 0;
 }
 
-export function verboseSegment(segment: Segment, temperature: number): VerboseSegment {
+export function verboseSegment(segment: Segment): VerboseSegment {
   return {
     id: segment.id,
     seek: Math.floor(segment.t0 / WINDOW_CS) * WINDOW_CS,
@@ -70,11 +72,12 @@ export function verboseSegment(segment: Segment, temperature: number): VerboseSe
     text: segment.text,
     // Text tokens only, as whisper.cpp's server does; timestamp ids would mean nothing to clients.
     tokens: segment.tokens.filter(isTextToken).map((t) => t.id),
-    // whisper.cpp does not expose the fallback temperature each segment ended at, only the start.
-    temperature,
+    // the temperature this segment was decoded at after fallback (sampling-per-call.patch)
+    temperature: segment.temperature,
     avg_logprob: avgLogprob(segment),
     compression_ratio: compressionRatio(segment.text),
     no_speech_prob: segment.noSpeechProb,
+    ...(segment.speaker !== undefined ? { speaker: segment.speaker } : {}),
   };
 }
 
@@ -87,7 +90,7 @@ export function verboseTranscript(result: TranscriptResult, opts: VerboseOptions
     language: languageName(result.language) ?? result.language,
     duration,
     text: transcriptText(result.segments),
-    ...(opts.segments !== false ? { segments: result.segments.map((s) => verboseSegment(s, result.temperature)) } : {}),
+    ...(opts.segments !== false ? { segments: result.segments.map(verboseSegment) } : {}),
     ...(opts.words ? { words: transcriptWords(result.segments) } : {}),
     // Rounded first so float noise (11.000000001 s) does not bill an extra second.
     usage: { type: "duration", seconds: Math.ceil(duration) },

@@ -14,6 +14,17 @@ const HEADER_BYTES = 56; // magic + 11 hparams + filters.n_mel + filters.n_fft
 const N_FFT_BINS = 201;
 const MAX_TOKEN_BYTES = 1024; // real tokens are under 130 bytes; a huge length makes whisper.cpp abort
 
+/** What the first bytes of a ggml file say it is: a Silero VAD model, a whisper model, or neither. */
+export function ggmlKind(head: Uint8Array): "vad" | "whisper" | "unknown" {
+  if (head.length < 16) return "unknown";
+  const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (v.getUint32(0, true) !== GGML_MAGIC) return "unknown";
+  const first = v.getInt32(4, true);
+  if (first >= 6 && first <= 64 && new TextDecoder().decode(head.subarray(8, 14)) === "silero") return "vad";
+  // a whisper header starts with n_vocab (51864 to 51866 in every published model)
+  return first >= 50000 && first <= 60000 ? "whisper" : "unknown";
+}
+
 /** ggml type id -> block size and bytes per block (ggml type_traits; only the types Sona accepts) */
 export const GGML_TYPES: Readonly<Record<number, { name: string; block: number; bytes: number }>> = {
   0: { name: "f32", block: 1, bytes: 4 },
@@ -202,6 +213,9 @@ async function check(w: Window, path: string, fail: (problem: string) => never):
   const truncated = (what: string, off: number, n: number) =>
     fail(`model file is truncated, ${what} needs ${n} bytes at offset ${off} but the file has ${size}`);
   if (size < 4 || !(await w.has(0, 4)) || w.u32(0) !== GGML_MAGIC) fail("not a whisper.cpp model file (bad magic)");
+  if ((await w.has(0, 16)) && ggmlKind(w.bytes(0, 16)) === "vad") {
+    fail("this is a Silero VAD model, not a whisper model (give it as vad_model / --vad-model)");
+  }
   if (!(await w.has(0, HEADER_BYTES))) truncated("the header", 0, HEADER_BYTES);
   const v = (i: number) => w.i32(4 + 4 * i);
   const h: HParams = {

@@ -15,6 +15,7 @@ import { asSonaError, errorResponse } from "./respond.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { describe, transcriptionRoutes } from "./routes/transcriptions.ts";
+import { vadRoutes } from "./routes/vad.ts";
 
 export interface AppOptions extends Partial<ServerOptions> {
   /** share a context with the lifecycle code (serve); otherwise one is made from the options */
@@ -82,6 +83,7 @@ export function createApp(options: AppOptions) {
     .use(modelRoutes(ctx))
     .use(transcriptionRoutes(ctx))
     .use(translationRoutes(ctx))
+    .use(vadRoutes(ctx))
     .use(docsRoutes());
   for (const [path, methods] of Object.entries(ALLOWED)) {
     const allow = methods.join(", ");

@@ -4,7 +4,7 @@
 import type { ElysiaOpenAPIConfig } from "@elysiajs/openapi";
 import type { DocumentDecoration } from "elysia";
 import { ERROR_CODES } from "../errors.ts";
-import { formSchema } from "../options.ts";
+import { formSchema, vadFormSchema } from "../options.ts";
 import { VERSION } from "../version.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -49,11 +49,12 @@ const segment = obj({
   end: num("seconds"),
   text: str("raw segment text (usually with a leading space)"),
   tokens: { type: "array", items: { type: "integer" } },
-  temperature: num("temperature decoding started from"),
+  temperature: num("temperature the segment was decoded at, after any fallback"),
   avg_logprob: num("mean log probability of the text tokens"),
   compression_ratio: num("UTF-8 bytes over zlib bytes; > 2.4 suggests a repetition loop"),
   no_speech_prob: num("probability that the window holds no speech"),
-});
+  speaker: { type: "integer", enum: [0, 1], description: "stereo channel carrying the segment (diarize=true only)" },
+}, ["id", "seek", "start", "end", "text", "tokens", "temperature", "avg_logprob", "compression_ratio", "no_speech_prob"]);
 
 const schemas: Record<string, unknown> = {
   Error: obj({
@@ -100,6 +101,23 @@ const schemas: Record<string, unknown> = {
     ["task", "language", "duration", "text", "usage"],
   ),
   TranscriptionForm: formSchema(),
+  VadForm: vadFormSchema(),
+  SpeechSpans: obj({
+    model: str("the Silero model that ran (silero-v6.2.0: the embedded one)"),
+    duration: num("seconds of audio"),
+    speech_duration: num("seconds of speech"),
+    spans: { type: "array", items: obj({ start: num("seconds"), end: num("seconds") }) },
+  }),
+  TranscriptionDiarized: obj({
+    task: str("", { enum: ["transcribe"] }),
+    duration: num("seconds of audio"),
+    text: str("the transcript"),
+    segments: {
+      type: "array",
+      items: obj({ type: str("", { enum: ["transcript.text.segment"] }), id: str("seg_001, ..."), start: num("seconds"), end: num("seconds"), text: str("segment text"), speaker: str("A: the left channel, B: the right") }),
+    },
+    usage: obj({ type: str("", { enum: ["duration"] }), seconds: { type: "integer" } }),
+  }),
   NdjsonEvent: {
     description: "One line of the NDJSON stream: progress and segment events interleaved, then exactly one result or error. The first line is always progress 0.",
     oneOf: [
@@ -139,7 +157,7 @@ function audioOperation(summary: string, description: string, operationId: strin
         description: "The transcript in `response_format`, or a stream",
         headers: { "Server-Timing": { description: "decode, language and inference times (ms)", schema: { type: "string" } } },
         content: {
-          "application/json": { schema: { oneOf: [ref("Transcription"), ref("TranscriptionVerbose")] } },
+          "application/json": { schema: { oneOf: [ref("Transcription"), ref("TranscriptionVerbose"), ref("TranscriptionDiarized")] } },
           "text/plain": { schema: { type: "string", description: "text, srt or vtt" } },
           "application/x-ndjson": { schema: ref("NdjsonEvent") },
           "text/event-stream": { schema: ref("SseEvent") },
@@ -174,6 +192,14 @@ const docs = {
   unloadModel: { tags: ["models"], summary: "Unload the model (idempotent)", operationId: "unloadModel", responses: { ...ok("Unloaded", "ModelUnloaded"), ...errors() } },
   listModels: { tags: ["models"], summary: "The loaded model, OpenAI style (0 or 1 entries)", operationId: "listModels", responses: { ...ok("The list", "ModelList"), ...errors() } },
   transcriptions: audioOperation("Transcribe audio", "One transcription runs at a time; another gets 429 before its upload is read.", "createTranscription"),
+  vad: {
+    tags: ["audio"],
+    summary: "Find the speech (Silero VAD)",
+    description: "The VAD alone: speech spans in seconds. Needs no whisper model, but takes the one transcription slot (429 while one runs).",
+    operationId: "detectSpeech",
+    requestBody: { required: true, content: { "multipart/form-data": { schema: ref("VadForm") } } },
+    responses: { ...ok("The speech spans", "SpeechSpans"), ...errors(400, 413, 429, 507) },
+  },
   translations: audioOperation("Translate audio into English", "OpenAI's translations endpoint: a transcription with translate=true.", "createTranslation"),
 };
 

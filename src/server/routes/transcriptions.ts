@@ -45,6 +45,7 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
       return eventStreamResponse({
         dialect: streamDialect(request.headers),
         words: options.words,
+        diarized: options.responseFormat === "diarized_json",
         clientSignal: request.signal,
         run: (emit, gone) => run(ctx, path, options, gone, emit),
         finally: async () => {

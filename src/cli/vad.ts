@@ -1,0 +1,51 @@
+// `sona vad <audio>`: where the speech is, as JSON spans on stdout. Needs no whisper model: it runs
+// the embedded Silero VAD (or --vad-model) through the same engine worker as a transcription.
+import { defineCommand } from "citty";
+import { WhisperEngine } from "../engine/index.ts";
+import { isSonaError } from "../errors.ts";
+import { speechJson } from "../format/speech.ts";
+import { parseVadParams } from "../options.ts";
+import { detectSpeechInFile } from "../transcribe.ts";
+import { flagFor, optionArgs, rawOptions, verboseArg } from "./args.ts";
+import { UsageError } from "./index.ts";
+
+const isVadTunable = (spec: { field: string }) => spec.field.startsWith("vad_");
+
+export default defineCommand({
+  meta: {
+    name: "vad",
+    description: [
+      "Find the speech in an audio file with the Silero VAD (embedded: silero-v6.2.0).",
+      "Prints {model, duration, speech_duration, spans: [{start, end}]} in seconds.",
+      "",
+      "Examples:",
+      "  sona vad meeting.wav",
+      "  sona vad call.mp3 --vad-threshold 0.6 --vad-min-silence-duration-ms 500",
+      "  sona vad talk.m4a --vad-model ~/models/ggml-silero-v5.1.2.bin -o spans.json",
+    ].join("\n"),
+  },
+  args: {
+    audio: { type: "positional", description: "Audio or video file" },
+    ...optionArgs(isVadTunable),
+    output: { type: "string", alias: "o", description: "Write the JSON to this file instead of stdout" },
+    ...verboseArg,
+  },
+  async run({ args }) {
+    let vad;
+    try {
+      vad = parseVadParams(rawOptions(args, isVadTunable));
+    } catch (err) {
+      if (!isSonaError(err)) throw err;
+      throw new UsageError(err.param ? err.message.replace(`'${err.param}'`, flagFor(err.param)) : err.message);
+    }
+    const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
+    try {
+      const report = await detectSpeechInFile(engine, String(args.audio), vad);
+      const body = `${JSON.stringify(speechJson(report))}\n`;
+      if (args.output) await Bun.write(String(args.output), body);
+      else process.stdout.write(body);
+    } finally {
+      await engine.close();
+    }
+  },
+});

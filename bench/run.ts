@@ -12,7 +12,8 @@
 //   npm run bench -- --render           rewrite the report from the last run's results (after editing
 //                                       bench/ANALYSIS.md), without measuring anything
 //   npm run bench -- --rows 3 --update  rerun some rows (e.g. ones another tenant disturbed) and put
-//                                       them into the last run's report; the report says so
+//                                       them into the last run's report (or, when that run was on
+//                                       another machine, into BENCHMARKS.md as it is); the report says so
 // Env: BENCH_RUNS (runs per figure), BENCH_LONG_RUNS (runs on the 5-min clip, default min(runs, 3)),
 // BENCH_MEMORY_RUNS (1-hour transcriptions for row 7, default min(runs, 2)).
 //
@@ -28,7 +29,7 @@ import { makeFixtures } from "./support/fixtures.ts";
 import { describeMachine } from "./support/machine.ts";
 import { prepare } from "./support/prepare.ts";
 import { loadavg } from "./support/proc.ts";
-import { renderMarkdown, skipped, type Preamble, type RowResult } from "./support/report.ts";
+import { fromReport, renderMarkdown, skipped, type Preamble, type RowResult } from "./support/report.ts";
 import { mp3Row, wavDecodeRow } from "./rows/audio.ts";
 import { flashAttnRow, threadsRow } from "./rows/engine.ts";
 import { memoryRow } from "./rows/memory.ts";
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   }
   const runs = Number(process.env.BENCH_RUNS ?? (args.quick ? 1 : 5));
   if (!Number.isInteger(runs) || runs < 1) usage(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
-  if (args.update && !existsSync(LAST_RUN)) usage(`--update: no saved run at ${LAST_RUN}`);
+  if (args.update && !existsSync(LAST_RUN) && !existsSync(args.out ?? join(ROOT, "BENCHMARKS.md"))) usage(`--update: no saved run at ${LAST_RUN} and no report to update`);
   if (args.update && args.quick) usage("--update and --quick do not mix: a smoke run's rows would replace real ones");
   const out = args.out ?? (args.quick ? join(tmpdir(), "sona-BENCHMARKS.quick.md") : join(ROOT, "BENCHMARKS.md"));
   const started = new Date();
@@ -233,7 +234,8 @@ async function main(): Promise<void> {
   const notes = prepared.notes.length || fx.notes.length ? ["## Build notes", "", ...[...prepared.notes, ...fx.notes].map((n) => `- ${n}`), ""] : [];
   let saved: Saved = { out, preamble, rows, notes };
   if (args.update) {
-    const last = JSON.parse(readFileSync(LAST_RUN, "utf8")) as Saved;
+    // the saved run, or (on another machine) the report on disk, its rows carried word for word
+    const last: Saved = existsSync(LAST_RUN) ? JSON.parse(readFileSync(LAST_RUN, "utf8")) : { out, notes: [], ...fromReport(readFileSync(out, "utf8")) };
     const ids = rows.map((r) => r.id);
     const when = `${started.toISOString().replace(/\.\d+Z$/, "Z")} (commit ${m.commit}${m.dirty ? " with uncommitted changes" : ""}; load ${m.load} at start)`;
     for (const r of rows) r.notes.push(`Rerun with \`--rows ${ids.join(",")} --update\` on ${when}, after the main run.`);

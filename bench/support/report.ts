@@ -23,6 +23,8 @@ export interface RowResult {
   notes: string[];
   load?: { before: string; after: string };
   seconds?: number;
+  /** a row carried over from a report on disk (see fromReport): its summary line and section, as written */
+  carried?: { summary: string; section: string };
 }
 
 export function figure(label: string, summary: Summary, unit = "", digits = 0): Figure {
@@ -56,10 +58,14 @@ export function renderMarkdown(pre: Preamble, rows: RowResult[], epilogue: strin
   for (const [k, v] of pre.lines) out.push(`| ${k} | ${cell(v)} |`);
   out.push("", "## Summary", "", "| # | figure | result: median (min–max) | goal | verdict |", "|---|---|---|---|---|");
   for (const r of [...rows].sort((a, b) => a.id - b.id)) {
-    out.push(`| ${r.id} | ${cell(r.title)} | ${cell(r.result)} | ${cell(r.goal)} | ${MARK[r.verdict]} |`);
+    out.push(r.carried?.summary ?? `| ${r.id} | ${cell(r.title)} | ${cell(r.result)} | ${cell(r.goal)} | ${MARK[r.verdict]} |`);
   }
   out.push("");
   for (const r of [...rows].sort((a, b) => a.id - b.id)) {
+    if (r.carried) {
+      out.push(r.carried.section, "");
+      continue;
+    }
     out.push(`## ${r.id}. ${r.title}`, "", `Goal: ${r.goal}. Result: ${r.result} — ${MARK[r.verdict]}.`, "");
     if (r.figures.length) {
       out.push("| measurement | median (min–max) |", "|---|---|");
@@ -78,3 +84,29 @@ export function renderMarkdown(pre: Preamble, rows: RowResult[], epilogue: strin
 }
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+/**
+ * A report on disk as a run to update (`--update` when the saved run is gone, e.g. on another
+ * machine): the preamble's lines and each row's summary line and section, kept word for word.
+ */
+export function fromReport(markdown: string): { preamble: Preamble; rows: RowResult[] } {
+  const lines = markdown.split("\n");
+  const table = lines.findIndex((l) => l === "| | |");
+  const intro = lines.slice(2, table).join("\n").trim().split("\n");
+  const pre: [string, string][] = [];
+  for (let i = table + 2; lines[i]?.startsWith("| "); i++) {
+    const m = /^\| (.+?) \| (.*) \|$/.exec(lines[i]!);
+    if (m) pre.push([m[1]!, m[2]!.replace(/\\\|/g, "|")]);
+  }
+  const rows: RowResult[] = [];
+  for (const summary of lines.filter((l) => /^\| \d+ \| /.test(l))) {
+    const id = Number(/^\| (\d+) /.exec(summary)![1]);
+    const start = lines.findIndex((l) => l.startsWith(`## ${id}. `));
+    if (start < 0) continue;
+    let end = start + 1;
+    while (end < lines.length && !lines[end]!.startsWith("## ")) end++;
+    const title = lines[start]!.slice(`## ${id}. `.length);
+    rows.push({ id, title, goal: "", result: "", verdict: "recorded", figures: [], notes: [], carried: { summary, section: lines.slice(start, end).join("\n").trimEnd() } });
+  }
+  return { preamble: { title: /^# (.*)/.exec(lines[0] ?? "")?.[1] ?? "Sona benchmarks", intro, lines: pre }, rows };
+}

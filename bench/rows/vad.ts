@@ -39,13 +39,15 @@ async function cliVadMs(cli: string, model: string, file: string, threads: numbe
 export async function vadPassRow(ctx: BenchContext): Promise<RowResult> {
   const hourSeconds = ctx.quick ? 300 : 3600;
   const hour = halfSilent(ctx, "vad-hour.wav", hourSeconds);
-  const ten = halfSilent(ctx, "vad-ten.wav", ctx.quick ? 60 : 600);
+  const tenSeconds = ctx.quick ? 60 : 600;
+  const ten = halfSilent(ctx, "vad-ten.wav", tenSeconds);
   const stock = stockWhisperCli(ctx.root, ctx.log);
   const engine = new WhisperEngine();
   const params = { modelPath: VENDORED_VAD_PATH, params: DEFAULT_VAD_PARAMS };
   try {
     const hourSamples = await loadSamples(hour);
     const tenSamples = await loadSamples(ten);
+    await engine.detectSpeech(tenSamples.slice(), params); // the model's load is not part of a pass
     const sonaHour = await interleave<number>(ctx.runs, [{ name: "sona", run: async () => (await engine.detectSpeech(hourSamples.slice(), params)).vadMs }], (_, i, ms) =>
       ctx.log(`  #${i + 1} sona VAD, ${hourSeconds} s: ${Math.round(ms)} ms`),
     );
@@ -57,7 +59,7 @@ export async function vadPassRow(ctx: BenchContext): Promise<RowResult> {
         { name: "stock", run: () => cliVadMs(stock, ctx.models.micro, ten, ctx.threads) },
         { name: "ours", run: () => cliVadMs(ctx.whisperCli, ctx.models.micro, ten, ctx.threads) },
       ],
-      (n, i, ms) => ctx.log(`  #${i + 1} ${n} VAD, 10 min: ${Math.round(ms)} ms`),
+      (n, i, ms) => ctx.log(`  #${i + 1} ${n} VAD, ${tenSeconds} s: ${Math.round(ms)} ms`),
     );
     const hourMs = summarize(sonaHour.sona!);
     const perHour = (hourMs.median / 1000) * (3600 / hourSeconds);
@@ -66,13 +68,13 @@ export async function vadPassRow(ctx: BenchContext): Promise<RowResult> {
       id: 10,
       title: "VAD pass over 1 h of 16 kHz speech and silence",
       goal: "≤ 10 s on this machine; ratio against whisper-cli --vad",
-      result: `${fmt(perHour, 1)} s per hour; ${fmt(ratio.median, 3)} × stock whisper-cli's VAD time on 10 min`,
+      result: `${fmt(perHour, 1)} s per hour; ${fmt(ratio.median, 3)} × stock whisper-cli's VAD time on ${tenSeconds / 60} min`,
       verdict: perHour <= 10 ? "pass" : "fail",
       figures: [
         figure(`Sona VAD pass, ${hourSeconds / 60} min (engine vadMs)`, hourMs, "ms"),
-        figure("Sona VAD pass, 10 min", summarize(res.sona!), "ms"),
-        figure("stock whisper-cli --vad (OpenMP build), its vad time, 10 min", summarize(res.stock!), "ms"),
-        figure("this project's whisper-cli --vad (one-thread patch), 10 min", summarize(res.ours!), "ms"),
+        figure(`Sona VAD pass, ${tenSeconds / 60} min`, summarize(res.sona!), "ms"),
+        figure(`stock whisper-cli --vad (OpenMP build), its vad time, ${tenSeconds / 60} min`, summarize(res.stock!), "ms"),
+        figure(`this project's whisper-cli --vad (one-thread patch), ${tenSeconds / 60} min`, summarize(res.ours!), "ms"),
         figure("ratio Sona / stock whisper-cli (per iteration)", ratio, "", 3),
       ],
       notes: [

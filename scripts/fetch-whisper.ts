@@ -106,6 +106,13 @@ const work = join(cacheRoot, `work-${key}-${process.pid}`);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const log = join(work, "build.log");
+// the build reads the very bytes the key was made from: a file edited while a build runs (minutes)
+// must not end up in the cache under the old key
+const inputsDir = join(work, "inputs");
+mkdirSync(inputsDir);
+PATCHES.forEach((p, i) => writeFileSync(join(inputsDir, p), inputs.patches[i]!));
+writeFileSync(join(inputsDir, "shim.c"), inputs.shim);
+writeFileSync(join(inputsDir, "exports.map"), inputs.exports);
 console.error(`fetch-whisper: building whisper.cpp ${version} (levels ${CPU_LEVELS.map((l) => l.name).join(", ")}; log ${log})`);
 
 // 1. source
@@ -131,7 +138,7 @@ if (localSrc) {
 // the patches touch only src/whisper.cpp; the pristine file is kept for whisper-cli-reference
 const whisperCpp = join(src, "src/whisper.cpp");
 const pristine = readFileSync(whisperCpp);
-for (const p of PATCHES) run(["patch", "-p1", "--forward", "--batch", "-i", join(here, p)], { cwd: src, log });
+for (const p of PATCHES) run(["patch", "-p1", "--forward", "--batch", "-i", join(inputsDir, p)], { cwd: src, log });
 
 // 2. one static build + linked .so per level
 const out = join(work, "out");
@@ -145,14 +152,14 @@ for (const level of CPU_LEVELS) {
   const targets = ["whisper", ...(level.name === hostLevel ? ["whisper-cli", "whisper-server"] : [])];
   run(["cmake", "--build", build, "-j", jobs, "--target", ...targets], { log });
   const shimObj = join(build, "shim.o");
-  run(["gcc", "-O2", "-fPIC", "-fvisibility=hidden", "-std=c11", ...include, "-c", join(here, "shim.c"), "-o", shimObj], { log });
+  run(["gcc", "-O2", "-fPIC", "-fvisibility=hidden", "-std=c11", ...include, "-c", join(inputsDir, "shim.c"), "-o", shimObj], { log });
   const so = join(out, `libsona-whisper-${level.name}.so`);
   run([
     "g++", "-shared", "-o", so, `-Wl,-soname,libsona-whisper-${level.name}.so`, shimObj,
     "-Wl,--whole-archive", join(build, "src/libwhisper.a"), join(build, "ggml/src/libggml.a"),
     join(build, "ggml/src/libggml-cpu.a"), join(build, "ggml/src/libggml-base.a"), "-Wl,--no-whole-archive",
     "-static-libstdc++", "-static-libgcc", "-lpthread", "-lm",
-    `-Wl,--version-script=${join(here, "exports.map")}`, "-Wl,--no-undefined", "-Wl,--gc-sections", "-Wl,-O1", "-s",
+    `-Wl,--version-script=${join(inputsDir, "exports.map")}`, "-Wl,--no-undefined", "-Wl,--gc-sections", "-Wl,-O1", "-s",
   ], { log });
   if (level.name === hostLevel) {
     for (const exe of ["whisper-cli", "whisper-server"]) cpSync(join(build, "bin", exe), join(out, exe));

@@ -19,6 +19,8 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   default?: string | number | boolean;
+  /** other wire names read as this field (OpenAI's SDKs send lists both with and without `[]`) */
+  aliases?: readonly string[];
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -35,11 +37,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { field: "best_of", kind: "int", min: 1, max: 16, description: "Candidates sampled at each fallback temperature (greedy)" },
   { field: "max_text_ctx", kind: "int", min: 0, max: 448, description: "Most tokens of earlier text used as context" },
   { field: "word_timestamps", kind: "bool", default: false, description: "Compute word-level timestamps (verbose_json gets words[])" },
-  { field: "timestamp_granularities[]", kind: "list", values: ["word", "segment"], flag: false, description: "OpenAI's switch for word and segment timestamps in verbose_json" },
+  { field: "timestamp_granularities[]", kind: "list", values: ["word", "segment"], flag: false, aliases: ["timestamp_granularities"], description: "OpenAI's switch for word and segment timestamps in verbose_json (also read without the [])" },
   { field: "max_segment_len", kind: "int", min: 0, max: 10000, description: "Split segments longer than this many characters (turns on word timestamps)" },
   { field: "enhance_audio", kind: "bool", default: false, description: "Remove long silences with ffmpeg first (timestamps then follow the shortened audio)" },
   { field: "stream", kind: "bool", default: false, flag: false, description: "Stream progress, segments and the result as they come (NDJSON, or SSE for OpenAI clients)" },
   { field: "model", kind: "string", flag: false, description: "Accepted for OpenAI compatibility (e.g. whisper-1); the loaded model is used" },
+  { field: "include[]", kind: "list", values: ["logprobs"], flag: false, aliases: ["include"], description: "OpenAI's extras: logprobs adds the text tokens' log probabilities to json and to the SSE stream's events" },
 ];
 
 export interface TranscribeOptions {
@@ -65,6 +68,8 @@ export interface TranscribeOptions {
   maxSegmentLen?: number;
   enhanceAudio: boolean;
   stream: boolean;
+  /** token logprobs in json and SSE events (include[]=logprobs) */
+  logprobs: boolean;
 }
 
 export type RawValue = string | boolean | number | string[] | undefined;
@@ -121,10 +126,17 @@ function parseValue(spec: OptionSpec, raw: RawValue): string | number | boolean 
   }
 }
 
+/** The field's raw value, its aliases' values appended (a list field may come under both names). */
+function rawValue(spec: OptionSpec, raw: Record<string, RawValue>): RawValue {
+  const given = [spec.field, ...(spec.aliases ?? [])].map((name) => raw[name]).filter((value) => value !== undefined);
+  if (given.length <= 1) return given[0];
+  return given.flatMap((value) => (Array.isArray(value) ? value : [String(value)]));
+}
+
 /** Parses raw values keyed by field name (form fields, or CLI flags mapped back to fields). */
 export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
   const v: Record<string, ReturnType<typeof parseValue>> = {};
-  for (const spec of OPTION_SPECS) v[spec.field] = parseValue(spec, raw[spec.field]) ?? spec.default;
+  for (const spec of OPTION_SPECS) v[spec.field] = parseValue(spec, rawValue(spec, raw)) ?? spec.default;
 
   let language = v.language as string | undefined;
   if (language !== undefined) {
@@ -140,8 +152,13 @@ export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
   const beamSize = v.beam_size as number | undefined;
   const strategy = (v.sampling_strategy as TranscribeOptions["strategy"] | undefined) ?? (beamSize && beamSize > 1 ? "beam_search" : "greedy");
   const wordTimestamps = (v.word_timestamps as boolean) || words || (maxSegmentLen ?? 0) > 0;
+  const responseFormat = v.response_format as ResponseFormat;
+  if (v.stream && (responseFormat === "srt" || responseFormat === "vtt")) {
+    // a stream is events (NDJSON or SSE), never subtitles; saying so beats ignoring the format
+    throw new SonaError("invalid_request", `invalid 'response_format': stream=true sends events, not ${responseFormat}; use stream=false for subtitles`, { param: "response_format" });
+  }
   return {
-    responseFormat: v.response_format as ResponseFormat,
+    responseFormat,
     language,
     detectLanguage: v.detect_language as boolean,
     translate: v.translate as boolean,
@@ -159,6 +176,7 @@ export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
     maxSegmentLen,
     enhanceAudio: v.enhance_audio as boolean,
     stream: v.stream as boolean,
+    logprobs: (v["include[]"] as string[] | undefined)?.includes("logprobs") ?? false,
   };
 }
 

@@ -4,16 +4,18 @@
 // - SSE, OpenAI's transcription stream: `data: <json>\n\n` lines, no `event:` lines and no
 //   `[DONE]`, exactly as OpenAI sends them, so the official SDKs iterate it unchanged.
 import type { EngineEvent, TranscriptResult } from "../engine/types.ts";
-import { transcriptText } from "./text.ts";
+import type { ErrorCode } from "../errors.ts";
+import { durationUsage, tokenLogprobs, transcriptText } from "./text.ts";
 import { roundMs, seconds } from "./time.ts";
+import type { NdjsonEvent, SegmentEvent, SseEvent } from "./wire.ts";
 import { segmentWords } from "./words.ts";
 
 /** What a stream failure carries; a SonaError fits as is. */
 export interface StreamError {
-  code: string;
+  code: ErrorCode;
   message: string;
   /** OpenAI's error type; "server_error" when absent, since mid-stream failures are the server's */
-  type?: string;
+  type?: "invalid_request_error" | "server_error";
   param?: string | null;
 }
 
@@ -26,6 +28,8 @@ export type StreamEvent =
 export interface StreamOptions {
   /** NDJSON segment events: add the segment's `words` (word timestamps asked for) */
   words?: boolean;
+  /** SSE text events: add the tokens' `logprobs` (include[]=logprobs) */
+  logprobs?: boolean;
 }
 
 export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
@@ -44,13 +48,13 @@ export function ndjsonEvent(ev: StreamEvent, opts: StreamOptions = {}): string {
   return `${JSON.stringify(ndjsonBody(ev, opts))}\n`;
 }
 
-function ndjsonBody(ev: StreamEvent, opts: StreamOptions): Record<string, unknown> {
+function ndjsonBody(ev: StreamEvent, opts: StreamOptions): NdjsonEvent {
   switch (ev.type) {
     case "progress":
       return { type: "progress", progress: percent(ev.progress) };
     case "segment": {
       const s = ev.segment;
-      const body: Record<string, unknown> = {
+      const body: SegmentEvent = {
         type: "segment",
         start: seconds(s.t0),
         end: seconds(s.t1),
@@ -77,14 +81,20 @@ function ndjsonBody(ev: StreamEvent, opts: StreamOptions): Record<string, unknow
  * whisper works on a long window. Each segment is one `transcript.text.delta` with its raw text;
  * joining the deltas and trimming gives the `transcript.text.done` text.
  */
-export function sseEvent(ev: StreamEvent): string {
+export function sseEvent(ev: StreamEvent, opts: StreamOptions = {}): string {
   switch (ev.type) {
     case "progress":
       return `: progress ${percent(ev.progress)}\n\n`;
-    case "segment":
-      return data({ type: "transcript.text.delta", delta: ev.segment.text });
-    case "result":
-      return data({ type: "transcript.text.done", text: transcriptText(ev.result.segments) });
+    case "segment": {
+      const { segment } = ev;
+      return data({ type: "transcript.text.delta", delta: segment.text, ...(opts.logprobs ? { logprobs: tokenLogprobs([segment]) } : {}) });
+    }
+    case "result": {
+      const { result } = ev;
+      // usage as in the json response: OpenAI's duration usage, what whisper-style billing reports
+      const logprobs = opts.logprobs ? { logprobs: tokenLogprobs(result.segments) } : {};
+      return data({ type: "transcript.text.done", text: transcriptText(result.segments), ...logprobs, usage: durationUsage(result.duration) });
+    }
     case "error": {
       // openai-node throws APIError for any event whose JSON has an `error` key, reading
       // message/code/param/type from it, so the SDK user sees our code and message.
@@ -95,6 +105,6 @@ export function sseEvent(ev: StreamEvent): string {
 }
 
 // JSON.stringify escapes "\n" and "\r" inside strings, so the payload is always one `data:` line.
-function data(payload: unknown): string {
+function data(payload: SseEvent): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }

@@ -27,6 +27,7 @@ const ALLOWED: Record<string, string[]> = {
   "/ready": ["GET"],
   "/v1/models": ["GET", "DELETE"],
   "/v1/models/load": ["POST"],
+  "/v1/models/:id": ["GET"],
   "/v1/audio/transcriptions": ["POST"],
   "/v1/audio/translations": ["POST"],
   "/openapi.json": ["GET"],

@@ -3,14 +3,13 @@
 // the one options schema (formSchema), every error with the one error body.
 import type { ElysiaOpenAPIConfig } from "@elysiajs/openapi";
 import type { DocumentDecoration } from "elysia";
-import { ERROR_CODES } from "../errors.ts";
+import { WIRE_SCHEMAS } from "../format/wire.ts";
 import { formSchema } from "../options.ts";
 import { VERSION } from "../version.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: unknown) => ({ "application/json": { schema } });
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: "string", description, ...extra });
-const num = (description: string) => ({ type: "number", description });
 const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: "object", properties, required });
 
 const ERROR_TEXT: Record<number, string> = {
@@ -42,31 +41,10 @@ function withoutAuth(responses: Record<string, unknown>) {
   return rest;
 }
 
-const segment = obj({
-  id: { type: "integer" },
-  seek: { type: "integer", description: "start of the 30-s window, in 10-ms frames" },
-  start: num("seconds"),
-  end: num("seconds"),
-  text: str("raw segment text (usually with a leading space)"),
-  tokens: { type: "array", items: { type: "integer" } },
-  temperature: num("temperature decoding started from"),
-  avg_logprob: num("mean log probability of the text tokens"),
-  compression_ratio: num("UTF-8 bytes over zlib bytes; > 2.4 suggests a repetition loop"),
-  no_speech_prob: num("probability that the window holds no speech"),
-});
-
+// Response bodies come from src/format/wire.ts (the one declaration of every wire shape); the
+// request bodies are declared here (the form from the one options schema).
 const schemas: Record<string, unknown> = {
-  Error: obj({
-    error: obj({
-      code: str("Sona's error code", { enum: ERROR_CODES }),
-      message: str("what went wrong and what to do"),
-      type: str("OpenAI's error type", { enum: ["invalid_request_error", "server_error"] }),
-      param: { type: ["string", "null"], description: "the field at fault" },
-    }),
-  }),
-  Health: obj({ status: str("always ok", { enum: ["ok"] }) }),
-  Ready: obj({ model: str("file name of the loaded model"), status: str("", { enum: ["ready"] }) }),
-  NotReady: obj({ message: str("", { enum: ["no model loaded"] }), status: str("", { enum: ["not_ready"] }) }),
+  ...WIRE_SCHEMAS,
   LoadModelRequest: obj(
     {
       path: str("model file on the server's disk, or a model name from `sona models` / `sona pull`"),
@@ -75,51 +53,7 @@ const schemas: Record<string, unknown> = {
     },
     ["path"],
   ),
-  ModelLoaded: obj({ model: str("file name of the loaded model"), status: str("", { enum: ["loaded"] }) }),
-  ModelUnloaded: obj({ status: str("", { enum: ["unloaded"] }) }),
-  Model: obj({
-    id: str("file name of the loaded model"),
-    object: str("", { enum: ["model"] }),
-    created: { type: "integer", description: "unix seconds when it was loaded" },
-    owned_by: str("", { enum: ["local"] }),
-  }),
-  ModelList: obj({ object: str("", { enum: ["list"] }), data: { type: "array", items: ref("Model"), maxItems: 1 } }),
-  Transcription: obj({ text: str("the transcript") }),
-  TranscriptionSegment: segment,
-  TranscriptionWord: obj({ word: str("the word, no surrounding spaces"), start: num("seconds"), end: num("seconds") }),
-  TranscriptionVerbose: obj(
-    {
-      task: str("", { enum: ["transcribe", "translate"] }),
-      language: str("language name in lower case, e.g. english"),
-      duration: num("seconds of audio"),
-      text: str("the transcript"),
-      segments: { type: "array", items: ref("TranscriptionSegment"), description: "absent when only word granularity was asked" },
-      words: { type: "array", items: ref("TranscriptionWord"), description: "with timestamp_granularities[]=word or word_timestamps=true" },
-      usage: obj({ type: str("", { enum: ["duration"] }), seconds: { type: "integer" } }),
-    },
-    ["task", "language", "duration", "text", "usage"],
-  ),
   TranscriptionForm: formSchema(),
-  NdjsonEvent: {
-    description: "One line of the NDJSON stream: progress and segment events interleaved, then exactly one result or error. The first line is always progress 0.",
-    oneOf: [
-      obj({ type: str("", { enum: ["progress"] }), progress: { type: "integer", minimum: 0, maximum: 100 } }),
-      obj(
-        { type: str("", { enum: ["segment"] }), start: num("seconds"), end: num("seconds"), text: str("raw segment text"), id: { type: "integer" }, no_speech_prob: num(""), words: { type: "array", items: ref("TranscriptionWord") } },
-        ["type", "start", "end", "text", "id", "no_speech_prob"],
-      ),
-      obj({ type: str("", { enum: ["result"] }), text: str("the transcript"), language: str("ISO-639-1 code"), duration: num("seconds") }),
-      obj({ type: str("", { enum: ["error"] }), code: str("error code"), message: str("what went wrong") }),
-    ],
-  },
-  SseEvent: {
-    description: "The `data:` payload of each SSE event (OpenAI's transcription stream). Progress is sent as SSE comments.",
-    oneOf: [
-      obj({ type: str("", { enum: ["transcript.text.delta"] }), delta: str("one segment's raw text") }),
-      obj({ type: str("", { enum: ["transcript.text.done"] }), text: str("the transcript") }),
-      obj({ type: str("", { enum: ["error"] }), error: ref("Error") }),
-    ],
-  },
 };
 
 const STREAM_NOTE =
@@ -139,7 +73,8 @@ function audioOperation(summary: string, description: string, operationId: strin
         description: "The transcript in `response_format`, or a stream",
         headers: { "Server-Timing": { description: "decode, language and inference times (ms)", schema: { type: "string" } } },
         content: {
-          "application/json": { schema: { oneOf: [ref("Transcription"), ref("TranscriptionVerbose")] } },
+          // anyOf, not oneOf: every verbose_json body also has json's fields, so it matches both
+          "application/json": { schema: { anyOf: [ref("Transcription"), ref("TranscriptionVerbose")] } },
           "text/plain": { schema: { type: "string", description: "text, srt or vtt" } },
           "application/x-ndjson": { schema: ref("NdjsonEvent") },
           "text/event-stream": { schema: ref("SseEvent") },
@@ -173,6 +108,14 @@ const docs = {
   },
   unloadModel: { tags: ["models"], summary: "Unload the model (idempotent)", operationId: "unloadModel", responses: { ...ok("Unloaded", "ModelUnloaded"), ...errors() } },
   listModels: { tags: ["models"], summary: "The loaded model, OpenAI style (0 or 1 entries)", operationId: "listModels", responses: { ...ok("The list", "ModelList"), ...errors() } },
+  retrieveModel: {
+    tags: ["models"],
+    summary: "The loaded model by its id (OpenAI's models.retrieve)",
+    description: "404 `model_not_found` unless `id` is the loaded model's file name, as `GET /v1/models` lists it.",
+    operationId: "retrieveModel",
+    parameters: [{ name: "id", in: "path", required: true, description: "the model's id from GET /v1/models", schema: { type: "string" } }],
+    responses: { ...ok("The model", "Model"), 404: { description: "No loaded model has this id (`model_not_found`)", content: jsonContent(ref("Error")) }, ...errors() },
+  },
   transcriptions: audioOperation("Transcribe audio", "One transcription runs at a time; another gets 429 before its upload is read.", "createTranscription"),
   translations: audioOperation("Translate audio into English", "OpenAI's translations endpoint: a transcription with translate=true.", "createTranslation"),
 };
@@ -180,7 +123,9 @@ const docs = {
 export const DOCS = docs as unknown as Record<keyof typeof docs, DocumentDecoration>;
 
 export const documentation = {
-  info: { title: "Sona API", version: VERSION, description: "Local speech-to-text on whisper.cpp with an OpenAI-compatible API." },
+  // relative: the document describes the server that serves it, whatever address it was bound to
+  servers: [{ url: "/", description: "this Sona server" }],
+  info: { title: "Sona API", version: VERSION, license: { name: "MIT", identifier: "MIT" }, description: "Local speech-to-text on whisper.cpp with an OpenAI-compatible API." },
   tags: [
     { name: "audio", description: "Transcription and translation (OpenAI-compatible)" },
     { name: "models", description: "The one loaded model" },

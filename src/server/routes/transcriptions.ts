@@ -45,6 +45,7 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
       return eventStreamResponse({
         dialect: streamDialect(request.headers),
         words: options.words,
+        logprobs: options.logprobs,
         clientSignal: request.signal,
         run: (emit, gone) => run(ctx, path, options, gone, emit),
         finally: async () => {
@@ -57,7 +58,7 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
     }
 
     const result = await run(ctx, path, options, request.signal);
-    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments });
+    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments, logprobs: options.logprobs });
     if (ctx.verbose) {
       ctx.log(`transcribed ${result.duration.toFixed(1)} s (${upload.file.bytes} bytes) in ${Math.round(performance.now() - started)} ms, ${options.responseFormat}`);
     }

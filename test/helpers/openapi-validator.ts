@@ -11,7 +11,8 @@ const OPENAPI_KEYWORDS = ["openapi", "info", "servers", "paths", "components", "
 const FORMATS = { binary: true, double: true, float: true, int64: true, date: true, unixtime: true };
 
 export class OpenApiValidator {
-  private readonly ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true, formats: FORMATS });
+  // strictTypes off: OpenAI's own schemas leave out `type: object` beside `properties` (Model)
+  private readonly ajv = new Ajv2020({ strict: true, strictTypes: false, allErrors: true, formats: FORMATS });
   private readonly cache = new Map<string, ValidateFunction>();
 
   constructor(readonly doc: Json, private readonly id = "openapi.json") {

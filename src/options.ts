@@ -21,11 +21,13 @@ export interface OptionSpec {
   default?: string | number | boolean;
   /** other wire names read as this field (OpenAI's SDKs send lists both with and without `[]`) */
   aliases?: readonly string[];
+  /** a valid value that changes nothing, shown (and sent) by /docs "Try it out" */
+  example?: string;
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { field: "response_format", kind: "enum", values: RESPONSE_FORMATS, flag: "format", alias: "f", default: "json", description: "Output format" },
-  { field: "language", kind: "string", alias: "l", description: "Spoken language as an ISO-639-1 code (en, de, ...) or 'auto'. Missing means auto-detect on multilingual models and English on .en models" },
+  { field: "language", kind: "string", alias: "l", example: "auto", description: "Spoken language as an ISO-639-1 code (en, de, ...) or 'auto'. Missing means auto-detect on multilingual models and English on .en models" },
   { field: "detect_language", kind: "bool", default: false, description: "Detect the language, transcribe in it and report it (same as language=auto)" },
   { field: "translate", kind: "bool", default: false, description: "Translate the speech into English" },
   { field: "prompt", kind: "string", description: "Text to condition the first window on (names, spelling, style)" },
@@ -41,7 +43,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { field: "max_segment_len", kind: "int", min: 0, max: 10000, description: "Split segments longer than this many characters (turns on word timestamps)" },
   { field: "enhance_audio", kind: "bool", default: false, description: "Remove long silences with ffmpeg first (timestamps then follow the shortened audio)" },
   { field: "stream", kind: "bool", default: false, flag: false, description: "Stream progress, segments and the result as they come (NDJSON, or SSE for OpenAI clients)" },
-  { field: "model", kind: "string", flag: false, description: "Accepted for OpenAI compatibility (e.g. whisper-1); the loaded model is used" },
+  { field: "model", kind: "string", flag: false, example: "whisper-1", description: "Accepted for OpenAI compatibility (e.g. whisper-1); the loaded model is used" },
   { field: "include[]", kind: "list", values: ["logprobs"], flag: false, aliases: ["include"], description: "OpenAI's extras: logprobs adds the text tokens' log probabilities to json and to the SSE stream's events" },
 ];
 
@@ -99,6 +101,8 @@ function parseValue(spec: OptionSpec, raw: RawValue): string | number | boolean 
     return raw;
   }
   const text = String(raw).trim();
+  // an empty field is a field left out, as HTML forms and /docs "Try it out" send unfilled inputs
+  if (text === "") return undefined;
   if (text.length > 4096 && spec.field !== "prompt") throw bad(spec, "value too long");
   switch (spec.kind) {
     case "bool": {
@@ -122,7 +126,7 @@ function parseValue(spec: OptionSpec, raw: RawValue): string | number | boolean 
       return text;
     default:
       if (spec.field === "prompt" && text.length > 100_000) throw bad(spec, "longer than 100000 characters");
-      return text === "" ? undefined : String(raw);
+      return String(raw);
   }
 }
 
@@ -188,11 +192,22 @@ export function formSchema(): Record<string, unknown> {
   for (const s of OPTION_SPECS) {
     const base: Record<string, unknown> = { description: s.description };
     if (s.default !== undefined) base.default = s.default;
-    if (s.kind === "bool") properties[s.field] = { ...base, type: "boolean" };
-    else if (s.kind === "int" || s.kind === "float") properties[s.field] = { ...base, type: s.kind === "int" ? "integer" : "number", minimum: s.min, maximum: s.max };
-    else if (s.kind === "enum") properties[s.field] = { ...base, type: "string", enum: [...s.values!] };
-    else if (s.kind === "list") properties[s.field] = { ...base, type: "array", items: { type: "string", enum: [...s.values!] } };
-    else properties[s.field] = { ...base, type: "string" };
+    let schema: Record<string, unknown>;
+    if (s.kind === "bool") schema = { type: "boolean" };
+    else if (s.kind === "int" || s.kind === "float") schema = { type: s.kind === "int" ? "integer" : "number", minimum: s.min, maximum: s.max };
+    else if (s.kind === "enum") schema = { type: "string", enum: [...s.values!] };
+    else if (s.kind === "list") schema = { type: "array", items: { type: "string", enum: [...s.values!] } };
+    else schema = { type: "string" };
+    // Swagger UI's "Try it out" fills every field with its example, else its default, else a made-up
+    // sample ("string", the minimum, the first enum value) and sends each one that is not empty. A
+    // field without a default gets a valid value that changes nothing, or an empty one, which is not
+    // sent (and which the parser reads as not given, so the schema admits it)
+    if (s.default === undefined) {
+      const example = s.example ?? (s.kind === "list" ? [] : "");
+      if (example === "" && (schema.type !== "string" || schema.enum)) schema = { anyOf: [schema, { const: "", description: "empty: not given" }] };
+      schema.examples = [example];
+    }
+    properties[s.field] = { ...base, ...schema };
   }
   return { type: "object", required: ["file"], properties };
 }

@@ -4,7 +4,9 @@
 import type { ElysiaOpenAPIConfig } from "@elysiajs/openapi";
 import type { DocumentDecoration } from "elysia";
 import { WIRE_SCHEMAS } from "../format/wire.ts";
+import { SonaError } from "../errors.ts";
 import { formSchema } from "../options.ts";
+import { busyError, noModelError } from "./respond.ts";
 import { VERSION } from "../version.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -23,13 +25,29 @@ const ERROR_TEXT: Record<number, string> = {
   507: "The temp dir for uploads is full (`insufficient_storage`; free space or see `sona serve --tmp-dir`)",
 };
 
+// One real error per status, as the server sends it: Swagger UI shows these instead of a sample
+// made from the schema (which would say `invalid_request` for every status).
+const EXAMPLE_ERRORS: Record<number, SonaError> = {
+  400: new SonaError("invalid_request", "invalid 'temperature': expected a number, got 'warm'", { param: "temperature" }),
+  401: new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)"),
+  403: new SonaError("forbidden", "requests from the web origin https://example.com are not allowed"),
+  404: new SonaError("model_not_found", "no loaded model is called 'whisper-1' (the loaded one is ggml-base.en.bin)", { status: 404, param: "model" }),
+  413: new SonaError("too_large", "uploaded file is too large (the limit is 1073741824 bytes; see sona serve --max-upload)", { param: "file" }),
+  429: busyError(),
+  500: new SonaError("internal_error", "internal error: whisper.cpp failed (code -6)"),
+  503: noModelError(),
+  507: new SonaError("insufficient_storage", "the temp dir /tmp is full (ENOSPC); free some space or point sona serve --tmp-dir elsewhere"),
+};
+
+const errorContent = (status: number) => ({ "application/json": { schema: ref("Error"), example: EXAMPLE_ERRORS[status]!.toJSON() } });
+
 // every route can answer 401 (with --api-key), 403 (a foreign Origin) and 500; /health skips the key check
 function errors(...statuses: number[]) {
   const out: Record<string, unknown> = {};
   for (const status of [...statuses, 401, 403, 500]) {
     out[status] = {
       description: ERROR_TEXT[status],
-      content: jsonContent(ref("Error")),
+      content: errorContent(status),
       ...(status === 429 ? { headers: { "Retry-After": { description: "seconds to wait", schema: { type: "integer" } } } } : {}),
     };
   }
@@ -90,7 +108,8 @@ const ok = (description: string, schema: string) => ({ 200: { description, conte
 // The objects are plain JSON; OpenAPI's TypeScript types want literal unions for every `type`
 // field, which would only add noise here. The spec itself is checked in test/server-openapi.test.ts.
 const docs = {
-  health: { tags: ["runner"], summary: "Liveness", operationId: "healthCheck", responses: { ...ok("The process is alive", "Health"), ...withoutAuth(errors()) } },
+  // security: [] - never asks for the key, so Swagger UI shows no lock
+  health: { tags: ["runner"], summary: "Liveness", operationId: "healthCheck", security: [], responses: { ...ok("The process is alive", "Health"), ...withoutAuth(errors()) } },
   ready: {
     tags: ["runner"],
     summary: "Readiness: is a model loaded?",
@@ -114,7 +133,7 @@ const docs = {
     description: "404 `model_not_found` unless `id` is the loaded model's file name, as `GET /v1/models` lists it.",
     operationId: "retrieveModel",
     parameters: [{ name: "id", in: "path", required: true, description: "the model's id from GET /v1/models", schema: { type: "string" } }],
-    responses: { ...ok("The model", "Model"), 404: { description: "No loaded model has this id (`model_not_found`)", content: jsonContent(ref("Error")) }, ...errors() },
+    responses: { ...ok("The model", "Model"), 404: { description: "No loaded model has this id (`model_not_found`)", content: errorContent(404) }, ...errors() },
   },
   transcriptions: audioOperation("Transcribe audio", "One transcription runs at a time; another gets 429 before its upload is read.", "createTranscription"),
   translations: audioOperation("Translate audio into English", "OpenAI's translations endpoint: a transcription with translate=true.", "createTranslation"),

@@ -8,7 +8,7 @@ type Json = Record<string, any>;
 // does not know, which catches typos in the schemas but must let these through.
 const OPENAPI_KEYWORDS = ["openapi", "info", "servers", "paths", "components", "tags", "security", "webhooks", "example", "discriminator", "xml", "externalDocs", "optional"];
 // formats OpenAPI documents use for annotation only (ajv knows none of them without ajv-formats)
-const FORMATS = { binary: true, double: true, float: true, int64: true, date: true, unixtime: true };
+const FORMATS: Record<string, true> = { binary: true, double: true, float: true, int64: true, date: true, unixtime: true };
 
 export class OpenApiValidator {
   // strictTypes off: OpenAI's own schemas leave out `type: object` beside `properties` (Model)

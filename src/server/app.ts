@@ -9,6 +9,7 @@ import { isSonaError, SonaError } from "../errors.ts";
 import { ServerContext, type ServerOptions } from "./context.ts";
 import { discardUnreadBody } from "./discard.ts";
 import { docsRoutes } from "./docs.ts";
+import { estimateWaitMs } from "./eta.ts";
 import { translationRoutes } from "./openai/translations.ts";
 import { documentation } from "./openapi.ts";
 import { asSonaError, errorResponse } from "./respond.ts";
@@ -76,7 +77,7 @@ export function createApp(options: AppOptions) {
       }
       const err = asSonaError(error);
       if (!isSonaError(error)) ctx.log(`error on ${request.method} ${new URL(request.url).pathname}: ${describe(error)}`);
-      return errorResponse(err);
+      return errorResponse(err, estimateWaitMs(ctx.job));
     })
     .use(openapi({ path: "/openapi", specPath: "/openapi.json", provider: null, documentation }))
     .use(systemRoutes(ctx))

@@ -52,6 +52,7 @@ async function expectDocumented(res: Response, path: string, method: string): Pr
 describe("every response matches /openapi.json", () => {
   test("runner and model routes, before and after a load", async () => {
     await expectDocumented(await fetch(`${base}/health`), "/health", "GET");
+    await expectDocumented(await fetch(`${base}/skill`), "/skill", "GET");
     await expectDocumented(await fetch(`${base}/ready`), "/ready", "GET");
     await expectDocumented(await postAudio(base), TRANSCRIBE, "POST"); // 503 no_model
     const load = await fetch(`${base}/v1/models/load`, { method: "POST", body: JSON.stringify({ path: MICRO_EN }) });

@@ -32,7 +32,7 @@ describe("/openapi.json", () => {
   test("documents exactly the API's operations", () => {
     const ops = Object.entries(spec.paths as Json).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(ops.sort()).toEqual([
-      "DELETE /v1/models", "GET /health", "GET /ready", "GET /v1/models", "GET /v1/models/{id}",
+      "DELETE /v1/models", "GET /health", "GET /ready", "GET /skill", "GET /v1/models", "GET /v1/models/{id}",
       "POST /v1/audio/transcriptions", "POST /v1/audio/translations", "POST /v1/models/load",
     ]);
   });

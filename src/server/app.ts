@@ -9,6 +9,7 @@ import { isSonaError, SonaError } from "../errors.ts";
 import { ServerContext, type ServerOptions } from "./context.ts";
 import { discardUnreadBody } from "./discard.ts";
 import { docsRoutes } from "./docs.ts";
+import { type RouteInfo, skillRoutes } from "./skill.ts";
 import { estimateWaitMs } from "./eta.ts";
 import { translationRoutes } from "./openai/translations.ts";
 import { documentation } from "./openapi.ts";
@@ -33,6 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   "/v1/audio/translations": ["POST"],
   "/openapi.json": ["GET"],
   "/docs": ["GET"],
+  "/skill": ["GET"],
 };
 
 // A page on some web site may POST multipart to localhost (a CORS "simple request" needs no
@@ -54,6 +56,8 @@ function allowedOrigin(origin: string, host: string | null): boolean {
 
 export function createApp(options: AppOptions) {
   const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
+  // /skill lists the app's own routes, which exist only once the app is built
+  let routes = (): readonly RouteInfo[] => [];
   const app = new Elysia({ name: "sona" })
     // thrown, not returned: every error reaches the client through onError below
     .onRequest(({ request }) => {
@@ -84,7 +88,9 @@ export function createApp(options: AppOptions) {
     .use(modelRoutes(ctx))
     .use(transcriptionRoutes(ctx))
     .use(translationRoutes(ctx))
-    .use(docsRoutes());
+    .use(docsRoutes())
+    .use(skillRoutes(ctx, () => routes()));
+  routes = () => app.routes as readonly RouteInfo[];
   for (const [path, methods] of Object.entries(ALLOWED)) {
     const allow = methods.join(", ");
     app.all(

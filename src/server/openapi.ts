@@ -135,6 +135,13 @@ const docs = {
     parameters: [{ name: "id", in: "path", required: true, description: "the model's id from GET /v1/models", schema: { type: "string" } }],
     responses: { ...ok("The model", "Model"), 404: { description: "No loaded model has this id (`model_not_found`)", content: errorContent(404) }, ...errors() },
   },
+  skill: {
+    tags: ["runner"],
+    summary: "This API in one markdown page, for AI agents",
+    description: "What the server is, how to call it, its routes and transcription fields, generated from the routes and the options schema.",
+    operationId: "skill",
+    responses: { 200: { description: "The page", content: { "text/markdown": { schema: { type: "string" } } } }, ...errors() },
+  },
   transcriptions: audioOperation("Transcribe audio", "One transcription runs at a time; another gets 429 before its upload is read.", "createTranscription"),
   translations: audioOperation("Translate audio into English", "OpenAI's translations endpoint: a transcription with translate=true.", "createTranslation"),
 };

@@ -3,11 +3,11 @@
 // the one options schema (formSchema), every error with the one error body.
 import type { ElysiaOpenAPIConfig } from "@elysiajs/openapi";
 import type { DocumentDecoration } from "elysia";
-import { WIRE_SCHEMAS } from "../format/wire.ts";
 import { SonaError } from "../errors.ts";
+import { WIRE_SCHEMAS } from "../format/wire.ts";
 import { formSchema } from "../options.ts";
-import { busyError, noModelError } from "./respond.ts";
 import { VERSION } from "../version.ts";
+import { busyError, noModelError } from "./respond.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: unknown) => ({ "application/json": { schema } });
@@ -48,7 +48,14 @@ function errors(...statuses: number[]) {
     out[status] = {
       description: ERROR_TEXT[status],
       content: errorContent(status),
-      ...(status === 429 ? { headers: { "Retry-After": { description: "seconds to wait", schema: { type: "integer" } } } } : {}),
+      ...(status === 429
+        ? {
+            headers: {
+              "Retry-After": { description: "seconds until the running transcription is likely done", schema: { type: "integer", minimum: 1 } },
+              "retry-after-ms": { description: "the same in milliseconds (the OpenAI SDKs read it first)", schema: { type: "integer", minimum: 0 } },
+            },
+          }
+        : {}),
     };
   }
   return out;

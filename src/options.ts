@@ -161,6 +161,11 @@ export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
     // a stream is events (NDJSON or SSE), never subtitles; saying so beats ignoring the format
     throw new SonaError("invalid_request", `invalid 'response_format': stream=true sends events, not ${responseFormat}; use stream=false for subtitles`, { param: "response_format" });
   }
+  const logprobs = (v["include[]"] as string[] | undefined)?.includes("logprobs") ?? false;
+  if (logprobs && !v.stream && responseFormat !== "json") {
+    // as OpenAI's: only json (and the stream's events) have a place for them
+    throw new SonaError("invalid_request", `invalid 'include[]': logprobs come with response_format=json or stream=true, not ${responseFormat}`, { param: "include[]" });
+  }
   return {
     responseFormat,
     language,
@@ -180,7 +185,7 @@ export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
     maxSegmentLen,
     enhanceAudio: v.enhance_audio as boolean,
     stream: v.stream as boolean,
-    logprobs: (v["include[]"] as string[] | undefined)?.includes("logprobs") ?? false,
+    logprobs,
   };
 }
 

@@ -100,6 +100,22 @@ describe("the openai npm client", () => {
   });
 });
 
+describe("include[]=logprobs elsewhere", () => {
+  test("NDJSON segment events carry their tokens' logprobs", async () => {
+    const res = await postAudio(server.base, { stream: "true", "include[]": "logprobs" });
+    const segments = (await res.text()).trimEnd().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "segment");
+    expect(segments.map((s) => s.logprobs.map((l: { token: string }) => l.token))).toEqual([[" Fake", " one", "."], [" Fake", " two", "."]]);
+  });
+
+  test("with verbose_json, text, srt or vtt (not streamed) it is a 400 naming include[], as OpenAI's", async () => {
+    for (const format of ["verbose_json", "text", "srt", "vtt"]) {
+      const res = await postAudio(server.base, { response_format: format, "include[]": "logprobs" });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { param: string } }).error.param).toBe("include[]");
+    }
+  });
+});
+
 describe("form fields as other clients send them", () => {
   test("timestamp_granularities without [] is read like timestamp_granularities[]", async () => {
     const res = await postAudio(server.base, { response_format: "verbose_json", timestamp_granularities: "word" });

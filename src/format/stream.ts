@@ -28,7 +28,7 @@ export type StreamEvent =
 export interface StreamOptions {
   /** NDJSON segment events: add the segment's `words` (word timestamps asked for) */
   words?: boolean;
-  /** SSE text events: add the tokens' `logprobs` (include[]=logprobs) */
+  /** NDJSON segment and SSE text events: add the tokens' `logprobs` (include[]=logprobs) */
   logprobs?: boolean;
 }
 
@@ -63,6 +63,7 @@ function ndjsonBody(ev: StreamEvent, opts: StreamOptions): NdjsonEvent {
         no_speech_prob: s.noSpeechProb,
       };
       if (opts.words) body.words = segmentWords(s);
+      if (opts.logprobs) body.logprobs = tokenLogprobs([s]);
       return body;
     }
     case "result": {

@@ -112,6 +112,7 @@ export const SegmentEventSchema = named(
     id: T.Integer(),
     no_speech_prob: T.Number(),
     words: T.Optional(T.Array(WordSchema, { description: "with word timestamps" })),
+    logprobs: T.Optional(T.Array(TokenLogprobSchema, { description: "with include[]=logprobs" })),
   }),
 );
 export const ResultEventSchema = named(

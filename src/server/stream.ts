@@ -14,7 +14,7 @@ export interface EventStreamOptions {
   dialect: StreamDialect;
   /** NDJSON segment events carry their words */
   words?: boolean;
-  /** SSE text events carry their tokens' logprobs */
+  /** segment and text events carry their tokens' logprobs */
   logprobs?: boolean;
   /** aborts when the client goes away (request.signal); the stream's own cancel counts too */
   clientSignal: AbortSignal;
@@ -43,7 +43,7 @@ export function eventStreamResponse(opts: EventStreamOptions): Response {
       open = false; // the consumer went away between our check and the write
     }
   };
-  const encode = (event: StreamEvent) => (opts.dialect === "sse" ? sseEvent(event, { logprobs: opts.logprobs }) : ndjsonEvent(event, { words: opts.words }));
+  const encode = (event: StreamEvent) => (opts.dialect === "sse" ? sseEvent(event, { logprobs: opts.logprobs }) : ndjsonEvent(event, { words: opts.words, logprobs: opts.logprobs }));
   const emit = (event: StreamEvent) => {
     if (event.type === "progress") {
       // the stream opened with 0 and whisper.cpp may repeat a value: send only rising percentages

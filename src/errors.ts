@@ -51,11 +51,11 @@ export class SonaError extends Error {
   }
 
   /** OpenAI's `type`, kept beside the original's `code` */
-  get type(): string {
+  get type(): "invalid_request_error" | "server_error" {
     return this.status >= 500 ? "server_error" : "invalid_request_error";
   }
 
-  toJSON(): { error: { code: string; message: string; type: string; param: string | null } } {
+  toJSON(): { error: { code: ErrorCode; message: string; type: "invalid_request_error" | "server_error"; param: string | null } } {
     return { error: { code: this.code, message: this.message, type: this.type, param: this.param } };
   }
 }

@@ -23,11 +23,15 @@ export interface OptionSpec {
   default?: string | number | boolean;
   /** where --help lists it */
   group?: "output" | "decoding" | "vad" | "advanced";
+  /** other wire names read as this field (OpenAI's SDKs send lists both with and without `[]`) */
+  aliases?: readonly string[];
+  /** a valid value that changes nothing, shown (and sent) by /docs "Try it out" */
+  example?: string;
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { field: "response_format", kind: "enum", values: RESPONSE_FORMATS, flag: "format", alias: "f", default: "json", description: "Output format" },
-  { field: "language", kind: "string", alias: "l", description: "Spoken language as an ISO-639-1 code (en, de, ...) or 'auto'. Missing means auto-detect on multilingual models and English on .en models" },
+  { field: "language", kind: "string", alias: "l", example: "auto", description: "Spoken language as an ISO-639-1 code (en, de, ...) or 'auto'. Missing means auto-detect on multilingual models and English on .en models" },
   { field: "detect_language", kind: "bool", default: false, description: "Detect the language, transcribe in it and report it (same as language=auto)" },
   { field: "translate", kind: "bool", default: false, description: "Translate the speech into English" },
   { field: "prompt", kind: "string", description: "Text to condition the first window on (names, spelling, style)" },
@@ -39,11 +43,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { field: "best_of", kind: "int", min: 1, max: 16, description: "Candidates sampled at each fallback temperature (greedy)" },
   { field: "max_text_ctx", kind: "int", min: 0, max: 448, description: "Most tokens of earlier text used as context" },
   { field: "word_timestamps", kind: "bool", default: false, description: "Compute word-level timestamps (verbose_json gets words[])" },
-  { field: "timestamp_granularities[]", kind: "list", values: ["word", "segment"], flag: false, description: "OpenAI's switch for word and segment timestamps in verbose_json" },
+  { field: "timestamp_granularities[]", kind: "list", values: ["word", "segment"], flag: false, aliases: ["timestamp_granularities"], description: "OpenAI's switch for word and segment timestamps in verbose_json (also read without the [])" },
   { field: "max_segment_len", kind: "int", min: 0, max: 10000, description: "Split segments longer than this many characters (turns on word timestamps)" },
   { field: "enhance_audio", kind: "bool", default: false, description: "Remove long silences with ffmpeg first (timestamps then follow the shortened audio)" },
   { field: "stream", kind: "bool", default: false, flag: false, description: "Stream progress, segments and the result as they come (NDJSON, or SSE for OpenAI clients)" },
-  { field: "model", kind: "string", flag: false, description: "Accepted for OpenAI compatibility (e.g. whisper-1); the loaded model is used" },
+  { field: "model", kind: "string", flag: false, example: "whisper-1", description: "Accepted for OpenAI compatibility (e.g. whisper-1); the loaded model is used" },
+  { field: "include[]", kind: "list", values: ["logprobs"], flag: false, aliases: ["include"], description: "OpenAI's extras: logprobs adds the text tokens' log probabilities to json and to the SSE stream's events" },
   // speech detection (src/vad): whisper.cpp's Silero VAD, with whisper.cpp's defaults
   { field: "vad", kind: "bool", default: false, group: "vad", description: "Decode only the speech (Silero VAD inside whisper.cpp: one pass, timestamps on the input's timeline)" },
   { field: "stable_timestamps", kind: "bool", default: false, group: "vad", description: "Decode each speech span on its own and shift its times by the span's start, so no timestamp falls in a silence" },
@@ -89,6 +94,8 @@ export interface TranscribeOptions extends Omit<DecodeOptions, "vad"> {
   audioTrack?: number;
   /** label segments by stereo channel */
   diarize: boolean;
+  /** token logprobs in json and SSE events (include[]=logprobs) */
+  logprobs: boolean;
 }
 
 export type RawValue = string | boolean | number | string[] | undefined;
@@ -118,6 +125,8 @@ function parseValue(spec: OptionSpec, raw: RawValue): string | number | boolean 
     return raw;
   }
   const text = String(raw).trim();
+  // an empty field is a field left out, as HTML forms and /docs "Try it out" send unfilled inputs
+  if (text === "") return undefined;
   if (text.length > 4096 && spec.field !== "prompt") throw bad(spec, "value too long");
   switch (spec.kind) {
     case "bool": {
@@ -141,14 +150,21 @@ function parseValue(spec: OptionSpec, raw: RawValue): string | number | boolean 
       return text;
     default:
       if (spec.field === "prompt" && text.length > 100_000) throw bad(spec, "longer than 100000 characters");
-      return text === "" ? undefined : String(raw);
+      return String(raw);
   }
+}
+
+/** The field's raw value, its aliases' values appended (a list field may come under both names). */
+function rawValue(spec: OptionSpec, raw: Record<string, RawValue>): RawValue {
+  const given = [spec.field, ...(spec.aliases ?? [])].map((name) => raw[name]).filter((value) => value !== undefined);
+  if (given.length <= 1) return given[0];
+  return given.flatMap((value) => (Array.isArray(value) ? value : [String(value)]));
 }
 
 /** Parses raw values keyed by field name (form fields, or CLI flags mapped back to fields). */
 export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
   const v: Record<string, ReturnType<typeof parseValue>> = {};
-  for (const spec of OPTION_SPECS) v[spec.field] = parseValue(spec, raw[spec.field]) ?? spec.default;
+  for (const spec of OPTION_SPECS) v[spec.field] = parseValue(spec, rawValue(spec, raw)) ?? spec.default;
 
   let language = v.language as string | undefined;
   if (language !== undefined) {
@@ -164,8 +180,18 @@ export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
   const beamSize = v.beam_size as number | undefined;
   const strategy = (v.sampling_strategy as TranscribeOptions["strategy"] | undefined) ?? (beamSize && beamSize > 1 ? "beam_search" : "greedy");
   const wordTimestamps = (v.word_timestamps as boolean) || words || (maxSegmentLen ?? 0) > 0;
+  const responseFormat = v.response_format as ResponseFormat;
+  if (v.stream && (responseFormat === "srt" || responseFormat === "vtt")) {
+    // a stream is events (NDJSON or SSE), never subtitles; saying so beats ignoring the format
+    throw new SonaError("invalid_request", `invalid 'response_format': stream=true sends events, not ${responseFormat}; use stream=false for subtitles`, { param: "response_format" });
+  }
+  const logprobs = (v["include[]"] as string[] | undefined)?.includes("logprobs") ?? false;
+  if (logprobs && !v.stream && responseFormat !== "json") {
+    // as OpenAI's: only json (and the stream's events) have a place for them
+    throw new SonaError("invalid_request", `invalid 'include[]': logprobs come with response_format=json or stream=true, not ${responseFormat}`, { param: "include[]" });
+  }
   return {
-    responseFormat: v.response_format as ResponseFormat,
+    responseFormat,
     language,
     detectLanguage: v.detect_language as boolean,
     translate: v.translate as boolean,
@@ -194,6 +220,7 @@ export function parseOptions(raw: Record<string, RawValue>): TranscribeOptions {
     audioTrack: v.audio_track as number | undefined,
     // OpenAI's diarized_json has a speaker on every segment: asking for it asks for the labels
     diarize: (v.diarize as boolean) || v.response_format === "diarized_json",
+    logprobs,
   };
 }
 
@@ -290,11 +317,22 @@ export function formSchema(pick: (spec: OptionSpec) => boolean = () => true): Re
   for (const s of OPTION_SPECS.filter(pick)) {
     const base: Record<string, unknown> = { description: s.description };
     if (s.default !== undefined) base.default = s.default;
-    if (s.kind === "bool") properties[s.field] = { ...base, type: "boolean" };
-    else if (s.kind === "int" || s.kind === "float") properties[s.field] = { ...base, type: s.kind === "int" ? "integer" : "number", minimum: s.min, maximum: s.max };
-    else if (s.kind === "enum") properties[s.field] = { ...base, type: "string", enum: [...s.values!] };
-    else if (s.kind === "list") properties[s.field] = { ...base, type: "array", items: { type: "string", enum: [...s.values!] } };
-    else properties[s.field] = { ...base, type: "string" };
+    let schema: Record<string, unknown>;
+    if (s.kind === "bool") schema = { type: "boolean" };
+    else if (s.kind === "int" || s.kind === "float") schema = { type: s.kind === "int" ? "integer" : "number", minimum: s.min, maximum: s.max };
+    else if (s.kind === "enum") schema = { type: "string", enum: [...s.values!] };
+    else if (s.kind === "list") schema = { type: "array", items: { type: "string", enum: [...s.values!] } };
+    else schema = { type: "string" };
+    // Swagger UI's "Try it out" fills every field with its example, else its default, else a made-up
+    // sample ("string", the minimum, the first enum value) and sends each one that is not empty. A
+    // field without a default gets a valid value that changes nothing, or an empty one, which is not
+    // sent (and which the parser reads as not given, so the schema admits it)
+    if (s.default === undefined) {
+      const example = s.example ?? (s.kind === "list" ? [] : "");
+      if (example === "" && (schema.type !== "string" || schema.enum)) schema = { anyOf: [schema, { const: "", description: "empty: not given" }] };
+      schema.examples = [example];
+    }
+    properties[s.field] = { ...base, ...schema };
   }
   return { type: "object", required: ["file"], properties };
 }

@@ -29,10 +29,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("sona transcribe", () => {
   const base = () => [model, wav, "--no-fallback"];
 
-  test("json (default) is {text} on stdout, nothing else", () => {
+  test("json (default) is {text, usage} on stdout, nothing else", () => {
     const r = sona("transcribe", ...base());
     expect(r.code).toBe(0);
-    expect(Object.keys(JSON.parse(r.stdout))).toEqual(["text"]);
+    expect(Object.keys(JSON.parse(r.stdout))).toEqual(["text", "usage"]);
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
   });
 

@@ -25,12 +25,14 @@ describe("/openapi.json", () => {
     expect(spec.openapi).toMatch(/^3\.1\./);
     expect(spec.info.title).toBe("Sona API");
     expect(spec.info.version).toMatch(/^\d+\.\d+\.\d+/);
+    // relative, so Swagger UI and generated clients talk to whatever address served the document
+    expect(spec.servers).toEqual([{ url: "/", description: "this Sona server" }]);
   });
 
   test("documents exactly the API's operations", () => {
     const ops = Object.entries(spec.paths as Json).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(ops.sort()).toEqual([
-      "DELETE /v1/models", "GET /health", "GET /ready", "GET /v1/models",
+      "DELETE /v1/models", "GET /health", "GET /ready", "GET /skill", "GET /v1/models", "GET /v1/models/{id}",
       "POST /v1/audio/transcriptions", "POST /v1/audio/translations", "POST /v1/audio/vad", "POST /v1/models/load",
     ]);
   });
@@ -69,7 +71,8 @@ describe("/openapi.json", () => {
       }
     }
     expect(spec.paths["/v1/models/load"].post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/LoadModelRequest" });
-    expect(spec.components.schemas.Error.properties.error.required).toEqual(["code", "message", "type", "param"]);
+    expect(spec.components.schemas.Error.properties.error).toEqual({ $ref: "#/components/schemas/ErrorBody" });
+    expect(spec.components.schemas.ErrorBody.required).toEqual(["code", "message", "type", "param"]);
   });
 
   test("every $ref resolves", () => {

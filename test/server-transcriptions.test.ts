@@ -23,7 +23,7 @@ async function errorOf(res: Response, status: number) {
 
 describe("response formats", () => {
   const cases: [string, string, string][] = [
-    ["json", "application/json", '{"text":"Fake one. Fake two."}'],
+    ["json", "application/json", '{"text":"Fake one. Fake two.","usage":{"type":"duration","seconds":3}}'],
     ["text", "text/plain; charset=utf-8", "Fake one. Fake two.\n"],
     ["srt", "text/plain; charset=utf-8", "1\n00:00:00,000 --> 00:00:01,500\nFake one.\n\n2\n00:00:01,500 --> 00:00:03,000\nFake two.\n"],
     ["vtt", "text/plain; charset=utf-8", "WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nFake one.\n\n00:00:01.500 --> 00:00:03.000\nFake two.\n"],
@@ -138,7 +138,7 @@ describe("streaming", () => {
     'data: {"type":"transcript.text.delta","delta":" Fake one."}',
     ": progress 50",
     'data: {"type":"transcript.text.delta","delta":" Fake two."}',
-    'data: {"type":"transcript.text.done","text":"Fake one. Fake two."}',
+    'data: {"type":"transcript.text.done","text":"Fake one. Fake two.","usage":{"type":"duration","seconds":3}}',
     "",
   ].join("\n\n");
 

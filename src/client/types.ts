@@ -1,6 +1,27 @@
-// The wire shapes of the Sona API as the client sees them. Declared here rather than imported from
-// the server's modules, so the client can be bundled and shipped without any server code; the
-// client's tests run against the real server, which keeps the two in step.
+// The wire shapes of the Sona API as the client sees them. The response bodies are the types
+// declared once in src/format/wire.ts (the same declarations the server's formatters and its
+// OpenAPI document use); they are imported as types only, so nothing of src/format, let alone
+// of the server, ends up in a bundle of the client.
+import type {
+  ErrorEvent,
+  HealthResponse,
+  LoadResponse,
+  ModelInfo,
+  ModelList,
+  ProgressEvent,
+  ReadyResponse,
+  ResultEvent,
+  SegmentEvent,
+  TranscriptionJson,
+  VerboseSegment,
+  VerboseTranscript,
+  Word,
+} from "../format/wire.ts";
+
+export type { ErrorEvent, HealthResponse, LoadResponse, ModelInfo, ModelList, ProgressEvent, ReadyResponse, ResultEvent, SegmentEvent, TranscriptionJson, VerboseSegment, Word };
+
+/** response_format=verbose_json (OpenAI's shape) */
+export type VerboseTranscription = VerboseTranscript;
 
 export type ResponseFormat = "json" | "text" | "verbose_json" | "srt" | "vtt";
 
@@ -23,99 +44,9 @@ export interface TranscribeFormatOptions extends TranscribeOptions {
   responseFormat?: ResponseFormat;
 }
 
-export interface HealthResponse {
-  status: "ok";
-}
-
-export type ReadyResponse = { status: "ready"; model: string } | { status: "not_ready"; message: string };
-
 export interface LoadOptions {
   gpuDevice?: number;
   noGpu?: boolean;
-}
-
-export interface LoadResponse {
-  status: "loaded";
-  model: string;
-}
-
-export interface ModelInfo {
-  id: string;
-  object: "model";
-  created: number;
-  owned_by: string;
-}
-
-export interface ModelList {
-  object: "list";
-  data: ModelInfo[];
-}
-
-/** response_format=json */
-export interface TranscriptionJson {
-  text: string;
-}
-
-export interface Word {
-  word: string;
-  start: number;
-  end: number;
-}
-
-export interface VerboseSegment {
-  id: number;
-  seek: number;
-  start: number;
-  end: number;
-  text: string;
-  tokens: number[];
-  temperature: number;
-  avg_logprob: number;
-  compression_ratio: number;
-  no_speech_prob: number;
-}
-
-/** response_format=verbose_json (OpenAI's shape) */
-export interface VerboseTranscription {
-  task: "transcribe" | "translate";
-  language: string;
-  duration: number;
-  text: string;
-  segments?: VerboseSegment[];
-  words?: Word[];
-  usage?: { type: "duration"; seconds: number };
-}
-
-export interface ProgressEvent {
-  type: "progress";
-  /** 0..100 */
-  progress: number;
-}
-
-export interface SegmentEvent {
-  type: "segment";
-  start: number;
-  end: number;
-  /** raw whisper text (usually a leading space); joining them and trimming gives the result's text */
-  text: string;
-  id: number;
-  no_speech_prob: number;
-  /** with word timestamps */
-  words?: Word[];
-}
-
-export interface ResultEvent {
-  type: "result";
-  text: string;
-  language: string;
-  duration: number;
-}
-
-/** On the wire only: the client throws it as a SonaClientError instead of yielding it. */
-export interface ErrorEvent {
-  type: "error";
-  code: string;
-  message: string;
 }
 
 /** What transcribeStream yields, in order: progress and segments interleaved, then one result. */

@@ -1,17 +1,11 @@
 // OpenAI's `diarized_json` (CreateTranscriptionResponseDiarizedJson): segments with a speaker label.
 // Sona's speakers are stereo channels (diarize=true): channel 0 is "A", channel 1 is "B".
 import type { Segment, TranscriptResult } from "../engine/types.ts";
-import { transcriptText } from "./text.ts";
+import { durationUsage, transcriptText } from "./text.ts";
 import { roundMs, seconds } from "./time.ts";
+import type { DiarizedSegment, DiarizedTranscript } from "./wire.ts";
 
-export interface DiarizedSegment {
-  type: "transcript.text.segment";
-  id: string;
-  start: number;
-  end: number;
-  text: string;
-  speaker: string;
-}
+export type { DiarizedSegment };
 
 export const speakerLabel = (speaker: number | undefined) => String.fromCharCode(65 + (speaker ?? 0));
 
@@ -27,12 +21,12 @@ export function diarizedSegment(s: Segment): DiarizedSegment {
 }
 
 export function renderDiarizedJson(result: TranscriptResult): string {
-  const duration = roundMs(result.duration);
-  return JSON.stringify({
+  const body: DiarizedTranscript = {
     task: "transcribe",
-    duration,
+    duration: roundMs(result.duration),
     text: transcriptText(result.segments),
     segments: result.segments.map(diarizedSegment),
-    usage: { type: "duration", seconds: Math.ceil(duration) },
-  });
+    usage: durationUsage(result.duration),
+  };
+  return JSON.stringify(body);
 }

@@ -14,6 +14,8 @@ export interface FormatOptions {
   words?: boolean;
   /** verbose_json: include `segments` (default true) */
   segments?: boolean;
+  /** json: add the tokens' `logprobs` (include[]=logprobs) */
+  logprobs?: boolean;
 }
 
 export interface Formatted {
@@ -48,7 +50,7 @@ export function formatResult(result: TranscriptResult, format: ResponseFormat, o
 export { LANGUAGES, languageCode, languageName, WHISPER_LANGUAGES } from "./languages.ts";
 export { ndjsonEvent, sseEvent, NDJSON_CONTENT_TYPE, SSE_CONTENT_TYPE, type StreamEvent } from "./stream.ts";
 export { renderSrt, renderVtt } from "./subtitles.ts";
-export { renderJson, renderText, transcriptText } from "./text.ts";
+export { durationUsage, renderJson, renderText, tokenLogprobs, transcriptionJson, transcriptText } from "./text.ts";
 export { clock, seconds } from "./time.ts";
 export { avgLogprob, compressionRatio, verboseTranscript, type VerboseSegment, type VerboseTranscript } from "./verbose.ts";
 export { isTextToken, segmentWords, transcriptWords, type Word } from "./words.ts";

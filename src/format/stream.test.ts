@@ -39,7 +39,9 @@ describe("NDJSON (the original's events)", () => {
 describe("SSE (OpenAI's events)", () => {
   test("exact events", () => {
     expect(sseEvent(segment)).toBe('data: {"type":"transcript.text.delta","delta":" Hello world"}\n\n');
-    expect(sseEvent({ type: "result", result: HELLO })).toBe('data: {"type":"transcript.text.done","text":"Hello world How are you"}\n\n');
+    expect(sseEvent({ type: "result", result: HELLO })).toBe(
+      'data: {"type":"transcript.text.done","text":"Hello world How are you","usage":{"type":"duration","seconds":6}}\n\n',
+    );
     expect(sseEvent({ type: "progress", progress: 35 })).toBe(": progress 35\n\n");
   });
 
@@ -81,7 +83,7 @@ describe("the official openai SDK reads our SSE", () => {
     expect(error).toBeUndefined();
     expect(items).toEqual([
       { type: "transcript.text.delta", delta: " Hello world" },
-      { type: "transcript.text.done", text: "Hello world How are you" },
+      { type: "transcript.text.done", text: "Hello world How are you", usage: { type: "duration", seconds: 6 } },
     ]);
   });
 

@@ -4,17 +4,19 @@
 // - SSE, OpenAI's transcription stream: `data: <json>\n\n` lines, no `event:` lines and no
 //   `[DONE]`, exactly as OpenAI sends them, so the official SDKs iterate it unchanged.
 import type { EngineEvent, TranscriptResult } from "../engine/types.ts";
+import type { ErrorCode } from "../errors.ts";
 import { diarizedSegment } from "./diarized.ts";
-import { transcriptText } from "./text.ts";
+import { durationUsage, tokenLogprobs, transcriptText } from "./text.ts";
 import { roundMs, seconds } from "./time.ts";
+import type { NdjsonEvent, SegmentEvent, SseEvent } from "./wire.ts";
 import { segmentWords } from "./words.ts";
 
 /** What a stream failure carries; a SonaError fits as is. */
 export interface StreamError {
-  code: string;
+  code: ErrorCode;
   message: string;
   /** OpenAI's error type; "server_error" when absent, since mid-stream failures are the server's */
-  type?: string;
+  type?: "invalid_request_error" | "server_error";
   param?: string | null;
 }
 
@@ -27,6 +29,10 @@ export type StreamEvent =
 export interface StreamOptions {
   /** NDJSON segment events: add the segment's `words` (word timestamps asked for) */
   words?: boolean;
+  /** NDJSON segment and SSE text events: add the tokens' `logprobs` (include[]=logprobs) */
+  logprobs?: boolean;
+  /** SSE: each delta is followed by OpenAI's transcript.text.segment (response_format=diarized_json) */
+  diarized?: boolean;
 }
 
 export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
@@ -45,13 +51,13 @@ export function ndjsonEvent(ev: StreamEvent, opts: StreamOptions = {}): string {
   return `${JSON.stringify(ndjsonBody(ev, opts))}\n`;
 }
 
-function ndjsonBody(ev: StreamEvent, opts: StreamOptions): Record<string, unknown> {
+function ndjsonBody(ev: StreamEvent, opts: StreamOptions): NdjsonEvent {
   switch (ev.type) {
     case "progress":
       return { type: "progress", progress: percent(ev.progress) };
     case "segment": {
       const s = ev.segment;
-      const body: Record<string, unknown> = {
+      const body: SegmentEvent = {
         type: "segment",
         start: seconds(s.t0),
         end: seconds(s.t1),
@@ -61,6 +67,7 @@ function ndjsonBody(ev: StreamEvent, opts: StreamOptions): Record<string, unknow
       };
       if (s.speaker !== undefined) body.speaker = s.speaker;
       if (opts.words) body.words = segmentWords(s);
+      if (opts.logprobs) body.logprobs = tokenLogprobs([s]);
       return body;
     }
     case "result": {
@@ -79,17 +86,22 @@ function ndjsonBody(ev: StreamEvent, opts: StreamOptions): Record<string, unknow
  * whisper works on a long window. Each segment is one `transcript.text.delta` with its raw text;
  * joining the deltas and trimming gives the `transcript.text.done` text.
  */
-export function sseEvent(ev: StreamEvent, opts: { diarized?: boolean } = {}): string {
+export function sseEvent(ev: StreamEvent, opts: StreamOptions = {}): string {
   switch (ev.type) {
     case "progress":
       return `: progress ${percent(ev.progress)}\n\n`;
     case "segment": {
-      const delta = data({ type: "transcript.text.delta", delta: ev.segment.text });
+      const { segment } = ev;
+      const delta = data({ type: "transcript.text.delta", delta: segment.text, ...(opts.logprobs ? { logprobs: tokenLogprobs([segment]) } : {}) });
       // OpenAI's diarized stream: each delta is followed by its whole segment with the speaker
-      return opts.diarized ? delta + data(diarizedSegment(ev.segment)) : delta;
+      return opts.diarized ? delta + data(diarizedSegment(segment)) : delta;
     }
-    case "result":
-      return data({ type: "transcript.text.done", text: transcriptText(ev.result.segments) });
+    case "result": {
+      const { result } = ev;
+      // usage as in the json response: OpenAI's duration usage, what whisper-style billing reports
+      const logprobs = opts.logprobs ? { logprobs: tokenLogprobs(result.segments) } : {};
+      return data({ type: "transcript.text.done", text: transcriptText(result.segments), ...logprobs, usage: durationUsage(result.duration) });
+    }
     case "error": {
       // openai-node throws APIError for any event whose JSON has an `error` key, reading
       // message/code/param/type from it, so the SDK user sees our code and message.
@@ -100,6 +112,6 @@ export function sseEvent(ev: StreamEvent, opts: { diarized?: boolean } = {}): st
 }
 
 // JSON.stringify escapes "\n" and "\r" inside strings, so the payload is always one `data:` line.
-function data(payload: unknown): string {
+function data(payload: SseEvent): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }

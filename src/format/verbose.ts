@@ -4,34 +4,12 @@
 import { deflateSync } from "node:zlib";
 import type { Segment, TranscriptResult } from "../engine/types.ts";
 import { languageName } from "./languages.ts";
-import { transcriptText } from "./text.ts";
+import { durationUsage, transcriptText } from "./text.ts";
 import { roundMs, seconds } from "./time.ts";
-import { isTextToken, transcriptWords, type Word } from "./words.ts";
+import type { VerboseSegment, VerboseTranscript } from "./wire.ts";
+import { isTextToken, transcriptWords } from "./words.ts";
 
-export interface VerboseSegment {
-  id: number;
-  seek: number;
-  start: number;
-  end: number;
-  text: string;
-  tokens: number[];
-  temperature: number;
-  avg_logprob: number;
-  compression_ratio: number;
-  no_speech_prob: number;
-  /** stereo channel, with diarize (Sona's extension; never in json/text/srt/vtt) */
-  speaker?: number;
-}
-
-export interface VerboseTranscript {
-  task: "transcribe" | "translate";
-  language: string;
-  duration: number;
-  text: string;
-  segments?: VerboseSegment[];
-  words?: Word[];
-  usage: { type: "duration"; seconds: number };
-}
+export type { VerboseSegment, VerboseTranscript };
 
 export interface VerboseOptions {
   /** top-level `words` (OpenAI's timestamp_granularities[]=word) */
@@ -86,14 +64,14 @@ export function verboseTranscript(result: TranscriptResult, opts: VerboseOptions
   // Keys in OpenAI's order: task, language, duration, text, segments, words, usage.
   return {
     task: result.task,
-    // An unknown code (an engine that never resolved "auto") is passed through rather than dropped.
-    language: languageName(result.language) ?? result.language,
+    // A translation's text is English, and OpenAI's translation verbose_json says so. An unknown
+    // code (an engine that never resolved "auto") is passed through rather than dropped.
+    language: result.task === "translate" ? "english" : (languageName(result.language) ?? result.language),
     duration,
     text: transcriptText(result.segments),
     ...(opts.segments !== false ? { segments: result.segments.map(verboseSegment) } : {}),
     ...(opts.words ? { words: transcriptWords(result.segments) } : {}),
-    // Rounded first so float noise (11.000000001 s) does not bill an extra second.
-    usage: { type: "duration", seconds: Math.ceil(duration) },
+    usage: durationUsage(result.duration),
   };
 }
 

@@ -3,13 +3,10 @@
 // word and anything else (",", "n't", the second half of a long word) extends the previous one.
 import type { Segment, Token } from "../engine/types.ts";
 import { seconds } from "./time.ts";
+import type { Word } from "./wire.ts";
 
 /** OpenAI's TranscriptionWord: text without the leading space, times in seconds. */
-export interface Word {
-  word: string;
-  start: number;
-  end: number;
-}
+export type { Word };
 
 // Control tokens as whisper.cpp prints them ("[_BEG_]", "[_TT_150]", "<|endoftext|>"): skipped
 // even if an engine build forgets to mark one special, because they are never spoken text.

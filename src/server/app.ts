@@ -9,6 +9,8 @@ import { isSonaError, SonaError } from "../errors.ts";
 import { ServerContext, type ServerOptions } from "./context.ts";
 import { discardUnreadBody } from "./discard.ts";
 import { docsRoutes } from "./docs.ts";
+import { type RouteInfo, skillRoutes } from "./skill.ts";
+import { estimateWaitMs } from "./eta.ts";
 import { translationRoutes } from "./openai/translations.ts";
 import { documentation } from "./openapi.ts";
 import { asSonaError, errorResponse } from "./respond.ts";
@@ -28,10 +30,13 @@ const ALLOWED: Record<string, string[]> = {
   "/ready": ["GET"],
   "/v1/models": ["GET", "DELETE"],
   "/v1/models/load": ["POST"],
+  "/v1/models/:id": ["GET"],
   "/v1/audio/transcriptions": ["POST"],
   "/v1/audio/translations": ["POST"],
+  "/v1/audio/vad": ["POST"],
   "/openapi.json": ["GET"],
   "/docs": ["GET"],
+  "/skill": ["GET"],
 };
 
 // A page on some web site may POST multipart to localhost (a CORS "simple request" needs no
@@ -53,6 +58,8 @@ function allowedOrigin(origin: string, host: string | null): boolean {
 
 export function createApp(options: AppOptions) {
   const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
+  // /skill lists the app's own routes, which exist only once the app is built
+  let routes = (): readonly RouteInfo[] => [];
   const app = new Elysia({ name: "sona" })
     // thrown, not returned: every error reaches the client through onError below
     .onRequest(({ request }) => {
@@ -76,7 +83,7 @@ export function createApp(options: AppOptions) {
       }
       const err = asSonaError(error);
       if (!isSonaError(error)) ctx.log(`error on ${request.method} ${new URL(request.url).pathname}: ${describe(error)}`);
-      return errorResponse(err);
+      return errorResponse(err, estimateWaitMs(ctx.job));
     })
     .use(openapi({ path: "/openapi", specPath: "/openapi.json", provider: null, documentation }))
     .use(systemRoutes(ctx))
@@ -84,7 +91,9 @@ export function createApp(options: AppOptions) {
     .use(transcriptionRoutes(ctx))
     .use(translationRoutes(ctx))
     .use(vadRoutes(ctx))
-    .use(docsRoutes());
+    .use(docsRoutes())
+    .use(skillRoutes(ctx, () => routes()));
+  routes = () => app.routes as readonly RouteInfo[];
   for (const [path, methods] of Object.entries(ALLOWED)) {
     const allow = methods.join(", ");
     app.all(

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { basename } from "node:path";
 import type { Engine, LoadOptions } from "../engine/index.ts";
 import { BusyGate } from "./busy.ts";
+import type { RunningJob } from "./eta.ts";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
 
@@ -43,6 +44,8 @@ export class ServerContext {
   readonly log: (line: string) => void;
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
+  /** the transcription holding the gate, for a busy answer's Retry-After */
+  job: RunningJob | null = null;
   private loaded: LoadedModel | null = null;
 
   constructor(options: ServerOptions) {

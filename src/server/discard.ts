@@ -30,7 +30,19 @@ export async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array
   }
 }
 
+/**
+ * A client that sent `Expect: 100-continue` (curl does for bodies over 1 MB) is built to take a
+ * final answer while it waits or sends, and stops sending when one comes. Bun answers
+ * `100 Continue` by itself as soon as the headers arrive, before any handler runs, so the answer
+ * cannot replace it; draining would then pull the whole upload (200 MB for a 429). Answering at
+ * once instead makes curl stop ("HTTP error before end of send, stop sending").
+ */
+export function expectsContinue(request: Request): boolean {
+  return /^\s*100-continue\s*$/i.test(request.headers.get("expect") ?? "");
+}
+
 /** For a request whose body no handler has touched (rejected before reading it). */
 export async function discardUnreadBody(request: Request): Promise<void> {
+  if (expectsContinue(request)) return;
   if (request.body && !request.bodyUsed && !request.body.locked) await discardRest(request.body.getReader());
 }

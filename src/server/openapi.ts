@@ -3,14 +3,15 @@
 // the one options schema (formSchema), every error with the one error body.
 import type { ElysiaOpenAPIConfig } from "@elysiajs/openapi";
 import type { DocumentDecoration } from "elysia";
-import { ERROR_CODES } from "../errors.ts";
+import { SonaError } from "../errors.ts";
+import { WIRE_SCHEMAS } from "../format/wire.ts";
 import { formSchema, vadFormSchema } from "../options.ts";
 import { VERSION } from "../version.ts";
+import { busyError, noModelError } from "./respond.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: unknown) => ({ "application/json": { schema } });
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: "string", description, ...extra });
-const num = (description: string) => ({ type: "number", description });
 const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: "object", properties, required });
 
 const ERROR_TEXT: Record<number, string> = {
@@ -24,14 +25,37 @@ const ERROR_TEXT: Record<number, string> = {
   507: "The temp dir for uploads is full (`insufficient_storage`; free space or see `sona serve --tmp-dir`)",
 };
 
+// One real error per status, as the server sends it: Swagger UI shows these instead of a sample
+// made from the schema (which would say `invalid_request` for every status).
+const EXAMPLE_ERRORS: Record<number, SonaError> = {
+  400: new SonaError("invalid_request", "invalid 'temperature': expected a number, got 'warm'", { param: "temperature" }),
+  401: new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)"),
+  403: new SonaError("forbidden", "requests from the web origin https://example.com are not allowed"),
+  404: new SonaError("model_not_found", "no loaded model is called 'whisper-1' (the loaded one is ggml-base.en.bin)", { status: 404, param: "model" }),
+  413: new SonaError("too_large", "uploaded file is too large (the limit is 1073741824 bytes; see sona serve --max-upload)", { param: "file" }),
+  429: busyError(),
+  500: new SonaError("internal_error", "internal error: whisper.cpp failed (code -6)"),
+  503: noModelError(),
+  507: new SonaError("insufficient_storage", "the temp dir /tmp is full (ENOSPC); free some space or point sona serve --tmp-dir elsewhere"),
+};
+
+const errorContent = (status: number) => ({ "application/json": { schema: ref("Error"), example: EXAMPLE_ERRORS[status]!.toJSON() } });
+
 // every route can answer 401 (with --api-key), 403 (a foreign Origin) and 500; /health skips the key check
 function errors(...statuses: number[]) {
   const out: Record<string, unknown> = {};
   for (const status of [...statuses, 401, 403, 500]) {
     out[status] = {
       description: ERROR_TEXT[status],
-      content: jsonContent(ref("Error")),
-      ...(status === 429 ? { headers: { "Retry-After": { description: "seconds to wait", schema: { type: "integer" } } } } : {}),
+      content: errorContent(status),
+      ...(status === 429
+        ? {
+            headers: {
+              "Retry-After": { description: "seconds until the running transcription is likely done", schema: { type: "integer", minimum: 1 } },
+              "retry-after-ms": { description: "the same in milliseconds (the OpenAI SDKs read it first)", schema: { type: "integer", minimum: 0 } },
+            },
+          }
+        : {}),
     };
   }
   return out;
@@ -42,32 +66,10 @@ function withoutAuth(responses: Record<string, unknown>) {
   return rest;
 }
 
-const segment = obj({
-  id: { type: "integer" },
-  seek: { type: "integer", description: "start of the 30-s window, in 10-ms frames" },
-  start: num("seconds"),
-  end: num("seconds"),
-  text: str("raw segment text (usually with a leading space)"),
-  tokens: { type: "array", items: { type: "integer" } },
-  temperature: num("temperature the segment was decoded at, after any fallback"),
-  avg_logprob: num("mean log probability of the text tokens"),
-  compression_ratio: num("UTF-8 bytes over zlib bytes; > 2.4 suggests a repetition loop"),
-  no_speech_prob: num("probability that the window holds no speech"),
-  speaker: { type: "integer", enum: [0, 1], description: "stereo channel carrying the segment (diarize=true only)" },
-}, ["id", "seek", "start", "end", "text", "tokens", "temperature", "avg_logprob", "compression_ratio", "no_speech_prob"]);
-
+// Response bodies come from src/format/wire.ts (the one declaration of every wire shape); the
+// request bodies are declared here (the form from the one options schema).
 const schemas: Record<string, unknown> = {
-  Error: obj({
-    error: obj({
-      code: str("Sona's error code", { enum: ERROR_CODES }),
-      message: str("what went wrong and what to do"),
-      type: str("OpenAI's error type", { enum: ["invalid_request_error", "server_error"] }),
-      param: { type: ["string", "null"], description: "the field at fault" },
-    }),
-  }),
-  Health: obj({ status: str("always ok", { enum: ["ok"] }) }),
-  Ready: obj({ model: str("file name of the loaded model"), status: str("", { enum: ["ready"] }) }),
-  NotReady: obj({ message: str("", { enum: ["no model loaded"] }), status: str("", { enum: ["not_ready"] }) }),
+  ...WIRE_SCHEMAS,
   LoadModelRequest: obj(
     {
       path: str("model file on the server's disk, or a model name from `sona models` / `sona pull`"),
@@ -76,68 +78,8 @@ const schemas: Record<string, unknown> = {
     },
     ["path"],
   ),
-  ModelLoaded: obj({ model: str("file name of the loaded model"), status: str("", { enum: ["loaded"] }) }),
-  ModelUnloaded: obj({ status: str("", { enum: ["unloaded"] }) }),
-  Model: obj({
-    id: str("file name of the loaded model"),
-    object: str("", { enum: ["model"] }),
-    created: { type: "integer", description: "unix seconds when it was loaded" },
-    owned_by: str("", { enum: ["local"] }),
-  }),
-  ModelList: obj({ object: str("", { enum: ["list"] }), data: { type: "array", items: ref("Model"), maxItems: 1 } }),
-  Transcription: obj({ text: str("the transcript") }),
-  TranscriptionSegment: segment,
-  TranscriptionWord: obj({ word: str("the word, no surrounding spaces"), start: num("seconds"), end: num("seconds") }),
-  TranscriptionVerbose: obj(
-    {
-      task: str("", { enum: ["transcribe", "translate"] }),
-      language: str("language name in lower case, e.g. english"),
-      duration: num("seconds of audio"),
-      text: str("the transcript"),
-      segments: { type: "array", items: ref("TranscriptionSegment"), description: "absent when only word granularity was asked" },
-      words: { type: "array", items: ref("TranscriptionWord"), description: "with timestamp_granularities[]=word or word_timestamps=true" },
-      usage: obj({ type: str("", { enum: ["duration"] }), seconds: { type: "integer" } }),
-    },
-    ["task", "language", "duration", "text", "usage"],
-  ),
   TranscriptionForm: formSchema(),
   VadForm: vadFormSchema(),
-  SpeechSpans: obj({
-    model: str("the Silero model that ran (silero-v6.2.0: the embedded one)"),
-    duration: num("seconds of audio"),
-    speech_duration: num("seconds of speech"),
-    spans: { type: "array", items: obj({ start: num("seconds"), end: num("seconds") }) },
-  }),
-  TranscriptionDiarized: obj({
-    task: str("", { enum: ["transcribe"] }),
-    duration: num("seconds of audio"),
-    text: str("the transcript"),
-    segments: {
-      type: "array",
-      items: obj({ type: str("", { enum: ["transcript.text.segment"] }), id: str("seg_001, ..."), start: num("seconds"), end: num("seconds"), text: str("segment text"), speaker: str("A: the left channel, B: the right") }),
-    },
-    usage: obj({ type: str("", { enum: ["duration"] }), seconds: { type: "integer" } }),
-  }),
-  NdjsonEvent: {
-    description: "One line of the NDJSON stream: progress and segment events interleaved, then exactly one result or error. The first line is always progress 0.",
-    oneOf: [
-      obj({ type: str("", { enum: ["progress"] }), progress: { type: "integer", minimum: 0, maximum: 100 } }),
-      obj(
-        { type: str("", { enum: ["segment"] }), start: num("seconds"), end: num("seconds"), text: str("raw segment text"), id: { type: "integer" }, no_speech_prob: num(""), words: { type: "array", items: ref("TranscriptionWord") } },
-        ["type", "start", "end", "text", "id", "no_speech_prob"],
-      ),
-      obj({ type: str("", { enum: ["result"] }), text: str("the transcript"), language: str("ISO-639-1 code"), duration: num("seconds") }),
-      obj({ type: str("", { enum: ["error"] }), code: str("error code"), message: str("what went wrong") }),
-    ],
-  },
-  SseEvent: {
-    description: "The `data:` payload of each SSE event (OpenAI's transcription stream). Progress is sent as SSE comments.",
-    oneOf: [
-      obj({ type: str("", { enum: ["transcript.text.delta"] }), delta: str("one segment's raw text") }),
-      obj({ type: str("", { enum: ["transcript.text.done"] }), text: str("the transcript") }),
-      obj({ type: str("", { enum: ["error"] }), error: ref("Error") }),
-    ],
-  },
 };
 
 const STREAM_NOTE =
@@ -157,7 +99,8 @@ function audioOperation(summary: string, description: string, operationId: strin
         description: "The transcript in `response_format`, or a stream",
         headers: { "Server-Timing": { description: "decode, language and inference times (ms)", schema: { type: "string" } } },
         content: {
-          "application/json": { schema: { oneOf: [ref("Transcription"), ref("TranscriptionVerbose"), ref("TranscriptionDiarized")] } },
+          // anyOf, not oneOf: every verbose_json body also has json's fields, so it matches both
+          "application/json": { schema: { anyOf: [ref("Transcription"), ref("TranscriptionVerbose"), ref("TranscriptionDiarized")] } },
           "text/plain": { schema: { type: "string", description: "text, srt or vtt" } },
           "application/x-ndjson": { schema: ref("NdjsonEvent") },
           "text/event-stream": { schema: ref("SseEvent") },
@@ -173,7 +116,8 @@ const ok = (description: string, schema: string) => ({ 200: { description, conte
 // The objects are plain JSON; OpenAPI's TypeScript types want literal unions for every `type`
 // field, which would only add noise here. The spec itself is checked in test/server-openapi.test.ts.
 const docs = {
-  health: { tags: ["runner"], summary: "Liveness", operationId: "healthCheck", responses: { ...ok("The process is alive", "Health"), ...withoutAuth(errors()) } },
+  // security: [] - never asks for the key, so Swagger UI shows no lock
+  health: { tags: ["runner"], summary: "Liveness", operationId: "healthCheck", security: [], responses: { ...ok("The process is alive", "Health"), ...withoutAuth(errors()) } },
   ready: {
     tags: ["runner"],
     summary: "Readiness: is a model loaded?",
@@ -191,6 +135,21 @@ const docs = {
   },
   unloadModel: { tags: ["models"], summary: "Unload the model (idempotent)", operationId: "unloadModel", responses: { ...ok("Unloaded", "ModelUnloaded"), ...errors() } },
   listModels: { tags: ["models"], summary: "The loaded model, OpenAI style (0 or 1 entries)", operationId: "listModels", responses: { ...ok("The list", "ModelList"), ...errors() } },
+  retrieveModel: {
+    tags: ["models"],
+    summary: "The loaded model by its id (OpenAI's models.retrieve)",
+    description: "404 `model_not_found` unless `id` is the loaded model's file name, as `GET /v1/models` lists it.",
+    operationId: "retrieveModel",
+    parameters: [{ name: "id", in: "path", required: true, description: "the model's id from GET /v1/models", schema: { type: "string" } }],
+    responses: { ...ok("The model", "Model"), 404: { description: "No loaded model has this id (`model_not_found`)", content: errorContent(404) }, ...errors() },
+  },
+  skill: {
+    tags: ["runner"],
+    summary: "This API in one markdown page, for AI agents",
+    description: "What the server is, how to call it, its routes and transcription fields, generated from the routes and the options schema.",
+    operationId: "skill",
+    responses: { 200: { description: "The page", content: { "text/markdown": { schema: { type: "string" } } } }, ...errors() },
+  },
   transcriptions: audioOperation("Transcribe audio", "One transcription runs at a time; another gets 429 before its upload is read.", "createTranscription"),
   vad: {
     tags: ["audio"],
@@ -206,7 +165,9 @@ const docs = {
 export const DOCS = docs as unknown as Record<keyof typeof docs, DocumentDecoration>;
 
 export const documentation = {
-  info: { title: "Sona API", version: VERSION, description: "Local speech-to-text on whisper.cpp with an OpenAI-compatible API." },
+  // relative: the document describes the server that serves it, whatever address it was bound to
+  servers: [{ url: "/", description: "this Sona server" }],
+  info: { title: "Sona API", version: VERSION, license: { name: "MIT", identifier: "MIT" }, description: "Local speech-to-text on whisper.cpp with an OpenAI-compatible API." },
   tags: [
     { name: "audio", description: "Transcription and translation (OpenAI-compatible)" },
     { name: "models", description: "The one loaded model" },

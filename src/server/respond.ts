@@ -2,11 +2,9 @@
 // (unknown route, malformed body) answers in one shape: {"error":{code,message,type,param}}.
 import { isSonaError, SonaError } from "../errors.ts";
 import { discardRest } from "./discard.ts";
+import { UNKNOWN_WAIT_MS } from "./eta.ts";
 
 const JSON_TYPE = "application/json";
-
-/** Seconds a busy client should wait before retrying (a transcription's length is unknown). */
-export const RETRY_AFTER_SECONDS = 1;
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": JSON_TYPE, ...headers } });
@@ -15,11 +13,15 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 /**
  * The error as a response. OpenAI's SDKs retry 408/409/429/5xx on their own; only `busy` is worth
  * retrying here (a failed transcription fails the same way again, and no model stays missing
- * until someone loads one), so every other error says `x-should-retry: false`.
+ * until someone loads one), so every other error says `x-should-retry: false`. A busy answer says
+ * when to come back (`waitMs`, the running job's estimate): `Retry-After` in whole seconds, and
+ * `retry-after-ms`, which the OpenAI SDKs read first.
  */
-export function errorResponse(err: SonaError): Response {
+export function errorResponse(err: SonaError, waitMs = UNKNOWN_WAIT_MS): Response {
   const headers: Record<string, string> =
-    err.code === "busy" ? { "retry-after": String(RETRY_AFTER_SECONDS) } : { "x-should-retry": "false" };
+    err.code === "busy"
+      ? { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))), "retry-after-ms": String(Math.round(waitMs)) }
+      : { "x-should-retry": "false" };
   return json(err.toJSON(), err.status, headers);
 }
 

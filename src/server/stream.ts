@@ -16,6 +16,8 @@ export interface EventStreamOptions {
   words?: boolean;
   /** SSE: each segment also goes out as OpenAI's transcript.text.segment (diarized_json) */
   diarized?: boolean;
+  /** segment and text events carry their tokens' logprobs */
+  logprobs?: boolean;
   /** aborts when the client goes away (request.signal); the stream's own cancel counts too */
   clientSignal: AbortSignal;
   /** runs the job; `signal` aborts on disconnect (and whatever else the caller folds in) */
@@ -43,7 +45,8 @@ export function eventStreamResponse(opts: EventStreamOptions): Response {
       open = false; // the consumer went away between our check and the write
     }
   };
-  const encode = (event: StreamEvent) => (opts.dialect === "sse" ? sseEvent(event, { diarized: opts.diarized }) : ndjsonEvent(event, { words: opts.words }));
+  const encode = (event: StreamEvent) =>
+    opts.dialect === "sse" ? sseEvent(event, { logprobs: opts.logprobs, diarized: opts.diarized }) : ndjsonEvent(event, { words: opts.words, logprobs: opts.logprobs });
   const emit = (event: StreamEvent) => {
     if (event.type === "progress") {
       // the stream opened with 0 and whisper.cpp may repeat a value: send only rising percentages

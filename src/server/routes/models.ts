@@ -4,6 +4,7 @@ import { basename } from "node:path";
 import { Elysia } from "elysia";
 import type { LoadOptions } from "../../engine/index.ts";
 import { SonaError } from "../../errors.ts";
+import type { ModelInfo, ModelList } from "../../format/wire.ts";
 import { resolveModelPath } from "../../models/resolve.ts";
 import { validateModelFile } from "../../models/validate.ts";
 import type { ServerContext } from "../context.ts";
@@ -88,10 +89,24 @@ export function modelRoutes(ctx: ServerContext) {
     .get(
       "/v1/models",
       () => {
-        const model = ctx.model;
-        const data = model ? [{ id: basename(model.path), object: "model", created: model.loadedAt, owned_by: "local" }] : [];
-        return json({ object: "list", data });
+        const model = modelInfo(ctx);
+        return json({ object: "list", data: model ? [model] : [] } satisfies ModelList);
       },
       { detail: DOCS.listModels },
+    )
+    .get(
+      "/v1/models/:id",
+      ({ params }) => {
+        const model = modelInfo(ctx);
+        if (model?.id === params.id) return json(model);
+        throw new SonaError("model_not_found", `no loaded model is called '${params.id.slice(0, 200)}'${model ? ` (the loaded one is ${model.id})` : " (none is loaded)"}`, { status: 404, param: "model" });
+      },
+      { detail: DOCS.retrieveModel },
     );
+}
+
+/** The loaded model as OpenAI's Model object, or null. */
+function modelInfo(ctx: ServerContext): ModelInfo | null {
+  const model = ctx.model;
+  return model && { id: basename(model.path), object: "model", created: model.loadedAt, owned_by: "local" };
 }

@@ -13,6 +13,7 @@ import { transcribeFile } from "../../transcribe.ts";
 import type { ServerContext } from "../context.ts";
 import { streamDialect } from "../openai/negotiate.ts";
 import { DOCS } from "../openapi.ts";
+import { RunningJob } from "../eta.ts";
 import { busyError, noModelError } from "../respond.ts";
 import { eventStreamResponse } from "../stream.ts";
 import { receiveUpload, type Upload } from "../upload.ts";
@@ -46,6 +47,7 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
         dialect: streamDialect(request.headers),
         words: options.words,
         diarized: options.responseFormat === "diarized_json",
+        logprobs: options.logprobs,
         clientSignal: request.signal,
         run: (emit, gone) => run(ctx, path, options, gone, emit),
         finally: async () => {
@@ -58,7 +60,7 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
     }
 
     const result = await run(ctx, path, options, request.signal);
-    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments });
+    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments, logprobs: options.logprobs });
     if (ctx.verbose) {
       ctx.log(`transcribed ${result.duration.toFixed(1)} s (${upload.file.bytes} bytes) in ${Math.round(performance.now() - started)} ms, ${options.responseFormat}`);
     }
@@ -80,13 +82,20 @@ async function run(
   emit?: (event: StreamEvent) => void,
 ): Promise<TranscriptResult> {
   const signal = AbortSignal.any([clientSignal, ctx.shutdown.signal]);
+  const job = (ctx.job = new RunningJob());
+  const onEvent = (event: StreamEvent) => {
+    if (event.type === "progress") job.report(event.progress);
+    emit?.(event);
+  };
   try {
-    return await transcribeFile(ctx.engine, path, options, { signal, onEvent: emit });
+    return await transcribeFile(ctx.engine, path, options, { signal, onEvent });
   } catch (err) {
     if (ctx.shutdown.signal.aborted && !clientSignal.aborted) {
       throw new SonaError("aborted", "transcription aborted: the server is shutting down", { status: 503, cause: err });
     }
     throw err;
+  } finally {
+    if (ctx.job === job) ctx.job = null;
   }
 }
 

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { SonaError } from "../src/errors.ts";
 import { FakeEngine } from "./fake-engine.ts";
 import { OpenApiValidator } from "./helpers/openapi-validator.ts";
-import { MICRO_EN, postAudio, startTestServer } from "./helpers/server.ts";
+import { syntheticSpeech, wavBytes } from "./helpers/audio.ts";
+import { audioForm, MICRO_EN, postAudio, startTestServer } from "./helpers/server.ts";
 
 const engine = new FakeEngine();
 const server = startTestServer(engine);
@@ -92,6 +93,21 @@ describe("every response matches /openapi.json", () => {
       }
     });
   }
+
+  test("speech detection and stereo speakers: /v1/audio/vad, verbose_json with speaker, diarized_json, its SSE stream", async () => {
+    await expectDocumented(await fetch(`${base}/v1/audio/vad`, { method: "POST", body: audioForm() }), "/v1/audio/vad", "POST");
+    await expectDocumented(await fetch(`${base}/v1/audio/vad`, { method: "POST", body: audioForm({ vad_threshold: "2" }) }), "/v1/audio/vad", "POST"); // 400
+    await engine.load(MICRO_EN);
+    const tone = syntheticSpeech(3);
+    const stereo = wavBytes(tone, 16000, tone.map((x) => x / 2));
+    const post = (fields: Record<string, string>, headers?: Record<string, string>) =>
+      fetch(base + TRANSCRIBE, { method: "POST", body: audioForm(fields, stereo), headers });
+    const verbose = (await expectDocumented(await post({ response_format: "verbose_json", diarize: "true" }), TRANSCRIBE, "POST")) as { segments: { speaker: number }[] };
+    expect(verbose.segments.every((s) => s.speaker === 0)).toBe(true);
+    await expectDocumented(await post({ response_format: "diarized_json" }), TRANSCRIBE, "POST");
+    const events = (await expectDocumented(await post({ response_format: "diarized_json", stream: "true" }, { accept: "text/event-stream" }), TRANSCRIBE, "POST")) as { type: string }[];
+    expect(events.some((e) => e.type === "transcript.text.segment")).toBe(true);
+  });
 
   test("a failure mid-stream, in both dialects", async () => {
     engine.options.failWith = new SonaError("internal_error", "whisper.cpp failed");

@@ -178,7 +178,7 @@ describe("stereo speakers (diarize)", () => {
     const right = new Float32Array(n);
     left.set(a, 8000);
     right.set(b, 8000 + a.length + gap);
-    stereo = stereoWav(left, right);
+    stereo = wavBytes(left, 16000, right);
     mono = wavBytes(left);
     await loadModel(server.app.sona, MICRO_EN);
   }, 60_000);
@@ -227,21 +227,3 @@ describe("stereo speakers (diarize)", () => {
     await expectError(await transcribe({ diarize: "true" }, mono), 400, "diarize", /two-channel/);
   });
 });
-
-/** A 16-bit stereo WAV (interleaved). */
-function stereoWav(left: Float32Array, right: Float32Array): Uint8Array {
-  const n = left.length;
-  const out = new Uint8Array(44 + n * 4);
-  const v = new DataView(out.buffer);
-  const text = (o: number, s: string) => [...s].forEach((c, i) => v.setUint8(o + i, c.charCodeAt(0)));
-  text(0, "RIFF"); v.setUint32(4, 36 + n * 4, true); text(8, "WAVE");
-  text(12, "fmt "); v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 2, true);
-  v.setUint32(24, 16000, true); v.setUint32(28, 64000, true); v.setUint16(32, 4, true); v.setUint16(34, 16, true);
-  text(36, "data"); v.setUint32(40, n * 4, true);
-  const s16 = (x: number) => Math.max(-32768, Math.min(32767, Math.round(x * 32767)));
-  for (let i = 0; i < n; i++) {
-    v.setInt16(44 + i * 4, s16(left[i]!), true);
-    v.setInt16(46 + i * 4, s16(right[i]!), true);
-  }
-  return out;
-}

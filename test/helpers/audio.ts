@@ -13,15 +13,21 @@ export function syntheticSpeech(seconds: number, seed = 7): Float32Array {
   return out;
 }
 
-/** A 16-bit PCM mono WAV of the samples. */
-export function wavBytes(samples: Float32Array, rate = 16000): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(44 + samples.length * 2);
+/** A 16-bit PCM WAV of the samples: mono, or stereo when `right` is given (same length). */
+export function wavBytes(samples: Float32Array, rate = 16000, right?: Float32Array): Uint8Array<ArrayBuffer> {
+  const channels = right ? 2 : 1;
+  const bytes = samples.length * 2 * channels;
+  const out = new Uint8Array(44 + bytes);
   const v = new DataView(out.buffer);
   const text = (o: number, s: string) => [...s].forEach((c, i) => v.setUint8(o + i, c.charCodeAt(0)));
-  text(0, "RIFF"); v.setUint32(4, 36 + samples.length * 2, true); text(8, "WAVE");
-  text(12, "fmt "); v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
-  v.setUint32(24, rate, true); v.setUint32(28, rate * 2, true); v.setUint16(32, 2, true); v.setUint16(34, 16, true);
-  text(36, "data"); v.setUint32(40, samples.length * 2, true);
-  for (let i = 0; i < samples.length; i++) v.setInt16(44 + i * 2, Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767))), true);
+  text(0, "RIFF"); v.setUint32(4, 36 + bytes, true); text(8, "WAVE");
+  text(12, "fmt "); v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, channels, true);
+  v.setUint32(24, rate, true); v.setUint32(28, rate * 2 * channels, true); v.setUint16(32, 2 * channels, true); v.setUint16(34, 16, true);
+  text(36, "data"); v.setUint32(40, bytes, true);
+  const s16 = (x: number) => Math.max(-32768, Math.min(32767, Math.round(x * 32767)));
+  for (let i = 0; i < samples.length; i++) {
+    v.setInt16(44 + i * 2 * channels, s16(samples[i]!), true);
+    if (right) v.setInt16(46 + i * 4, s16(right[i]!), true);
+  }
   return out;
 }

@@ -1,6 +1,6 @@
 // CLI flags for transcription options, derived from the one schema in src/options.ts.
 import type { ArgsDef } from "citty";
-import { OPTION_SPECS, type RawValue } from "../options.ts";
+import { OPTION_SPECS, type OptionSpec, type RawValue } from "../options.ts";
 
 /** -v/--verbose, declared on each command that reads it (citty resolves aliases per command) */
 export const verboseArg = {
@@ -12,6 +12,8 @@ const flagName = (field: string, flag?: string | false) => flag || field.replace
 // citty reads "--no-x" as "x = false", so a negative option is declared as its positive twin
 const NEGATED: Record<string, string> = { no_fallback: "fallback" };
 
+// Defaults are not given to citty: parseOptions applies them, and an absent flag stays undefined
+// (an absent -f lets the -o extension choose the format). Help shows them (./help.ts).
 export function optionArgs(): ArgsDef {
   const args: ArgsDef = {};
   for (const spec of OPTION_SPECS) {
@@ -20,14 +22,15 @@ export function optionArgs(): ArgsDef {
       args[NEGATED[spec.field]!] = { type: "boolean", negativeDescription: spec.description, description: "Temperature fallback on decoding failure", default: true };
       continue;
     }
-    const values = spec.values ? ` (${spec.values.join("|")})` : "";
-    const common = { description: spec.description + values, ...(spec.alias ? { alias: spec.alias } : {}) };
-    args[flagName(spec.field, spec.flag)] =
-      spec.kind === "bool"
-        ? { type: "boolean", ...common }
-        : { type: "string", ...common, ...(spec.default !== undefined ? { default: String(spec.default) } : {}) };
+    const common = { description: spec.description, ...(spec.alias ? { alias: spec.alias } : {}) };
+    args[flagName(spec.field, spec.flag)] = spec.kind === "bool" ? { type: "boolean", ...common } : { type: "string", ...common };
   }
   return args;
+}
+
+/** The schema entry behind a CLI flag (for help: group, values, default). */
+export function specForFlag(name: string): OptionSpec | undefined {
+  return OPTION_SPECS.find((s) => s.flag !== false && (NEGATED[s.field] ?? flagName(s.field, s.flag)) === name);
 }
 
 /** The CLI spelling of a form field, for error messages ("n_threads" -> "--threads"). */

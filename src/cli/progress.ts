@@ -25,6 +25,10 @@ export interface Progress {
   log(line: string): void;
   /** draw the final state and end the line */
   done(message?: string): void;
+  /** run `write` (which prints elsewhere on the terminal, e.g. stdout) with the bar out of the way */
+  around(write: () => void): void;
+  /** stop without a final line (a failure); on a TTY the bar is erased */
+  abort(): void;
 }
 
 const UNITS = ["B", "KB", "MB", "GB", "TB"];
@@ -113,6 +117,17 @@ export function createProgress(opts: ProgressOptions): Progress {
       if (tty && drawn) stream.write("\r\x1b[2K");
       stream.write(`${line}\n`);
       if (tty && drawn && !finished) draw(true);
+    },
+    around(write) {
+      const clear = tty && drawn && !finished;
+      if (clear) stream.write("\r\x1b[2K");
+      write();
+      if (clear) draw(true);
+    },
+    abort() {
+      if (finished) return;
+      finished = true;
+      if (tty && drawn) stream.write("\r\x1b[2K");
     },
     done(message) {
       if (finished) return;

@@ -1,6 +1,7 @@
 // text, srt and vtt written segment by segment as the engine decodes them (the CLI prints them
 // to stdout like whisper-cli does). What `push` and `end` return, joined, is byte for byte what
-// formatResult gives for the same segments, so a streamed and a buffered run agree.
+// the CLI prints for formatResult's body (which it ends with a newline), so a streamed and a
+// buffered run agree.
 import type { Segment } from "../engine/types.ts";
 import { srtCue, vttCue } from "./subtitles.ts";
 
@@ -42,6 +43,6 @@ export function createLiveRenderer(format: LiveFormat): LiveRenderer {
       count++;
       return sep + (format === "srt" ? `${count}\n${srtCue(segment)}` : vttCue(segment));
     },
-    end: () => (count === 0 && format === "vtt" ? "WEBVTT\n\n" : ""),
+    end: () => (count > 0 ? "" : format === "vtt" ? "WEBVTT\n\n" : "\n"),
   };
 }

@@ -2,10 +2,11 @@
 // zero-length cue, which the W3C WebVTT parser rejects), start one before the last ended, or
 // place the last one past the end of the audio. Repaired once, on the engine's segments, so every
 // format and every stream shows the same times:
-// - a start never precedes the previous segment's end (cues are monotonic and do not overlap);
 // - times are clamped to the audio's duration;
-// - every segment lasts at least MIN_CUE_CS, taken from before the end of the audio when the
-//   segment sits at the very end (only when no room is left does it reach past the end).
+// - every segment lasts at least MIN_CUE_CS (audio that short aside);
+// - a segment starts where the previous one ends, or later; only where that leaves no room before
+//   the end of the audio does it overlap the previous one (the last MIN_CUE_CS of the audio);
+//   start times never decrease, which is what WebVTT requires.
 // Word (token) times are clamped to the same bounds.
 import type { Segment, TranscriptResult } from "../engine/types.ts";
 
@@ -20,17 +21,16 @@ export interface TimeRepairer {
 /** For segments that arrive one by one (streams); `durationSec` is the audio's length. */
 export function createTimeRepairer(durationSec: number): TimeRepairer {
   const end = Math.max(0, Math.floor(durationSec * 100));
+  let prevStart = 0;
   let prevEnd = 0;
   return {
     next(segment) {
       let t0 = Math.max(Math.min(segment.t0, end), prevEnd);
-      let t1 = Math.min(Math.max(segment.t1, t0), end);
-      if (t1 - t0 < MIN_CUE_CS) {
-        t1 = Math.min(t0 + MIN_CUE_CS, Math.max(end, t0 + 1));
-        // at the end of the audio, take the minimum length from before it instead
-        if (t1 - t0 < MIN_CUE_CS) t0 = Math.max(prevEnd, t1 - MIN_CUE_CS);
-      }
-      prevEnd = t1;
+      if (t0 + MIN_CUE_CS > end) t0 = Math.max(prevStart, end - MIN_CUE_CS, 0); // no room left after the previous cue
+      let t1 = Math.min(Math.max(segment.t1, t0 + MIN_CUE_CS), end);
+      if (t1 <= t0) t1 = t0 + 1; // audio shorter than 10 ms
+      prevStart = t0;
+      prevEnd = Math.max(prevEnd, t1);
       if (t0 === segment.t0 && t1 === segment.t1 && segment.tokens.every((t) => t.t0 >= 0 && t.t1 <= end)) return segment;
       const clampTime = (t: number) => Math.min(Math.max(t, 0), Math.max(end, t1));
       const tokens = segment.tokens.map((t) => ({ ...t, t0: clampTime(t.t0), t1: clampTime(Math.max(t.t0, t.t1)) }));

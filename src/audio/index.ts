@@ -55,7 +55,7 @@ export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promi
   }
   try {
     const stat = await fh.stat();
-    if (stat.isDirectory()) throw new SonaError("invalid_audio", `${path} is a directory, not an audio file`);
+    if (stat.isDirectory()) throw new SonaError("invalid_audio", `not a regular file: ${path} is a directory`);
     if (isatty(fh.fd)) throw new SonaError("invalid_audio", `${path} is a terminal: pipe audio into sona (cat talk.mp3 | sona transcribe base.en -)`);
     if (stat.isFIFO() || stat.isSocket() || stat.isCharacterDevice()) {
       return withDuration(await decodeAudioStream(fh.createReadStream({ autoClose: false }), opts));

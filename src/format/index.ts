@@ -13,6 +13,8 @@ export interface FormatOptions {
   words?: boolean;
   /** verbose_json: include `segments` (default true) */
   segments?: boolean;
+  /** verbose_json: `warnings` about the input, when there are any */
+  warnings?: string[];
 }
 
 export interface Formatted {

@@ -29,6 +29,8 @@ export interface VerboseTranscript {
   segments?: VerboseSegment[];
   words?: Word[];
   usage: { type: "duration"; seconds: number };
+  /** Sona only: things the user should know (a truncated file); absent when there are none */
+  warnings?: string[];
 }
 
 export interface VerboseOptions {
@@ -36,6 +38,8 @@ export interface VerboseOptions {
   words?: boolean;
   /** `segments`, on unless false (OpenAI leaves them out when only word granularity is asked) */
   segments?: boolean;
+  /** added as `warnings` when there are any */
+  warnings?: string[];
 }
 
 // Whisper works on 30-s windows; OpenAI's `seek` is the window's offset in mel frames (10 ms),
@@ -91,6 +95,7 @@ export function verboseTranscript(result: TranscriptResult, opts: VerboseOptions
     ...(opts.words ? { words: transcriptWords(result.segments) } : {}),
     // Rounded first so float noise (11.000000001 s) does not bill an extra second.
     usage: { type: "duration", seconds: Math.ceil(duration) },
+    ...(opts.warnings?.length ? { warnings: opts.warnings } : {}),
   };
 }
 

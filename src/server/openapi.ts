@@ -96,6 +96,7 @@ const schemas: Record<string, unknown> = {
       segments: { type: "array", items: ref("TranscriptionSegment"), description: "absent when only word granularity was asked" },
       words: { type: "array", items: ref("TranscriptionWord"), description: "with timestamp_granularities[]=word or word_timestamps=true" },
       usage: obj({ type: str("", { enum: ["duration"] }), seconds: { type: "integer" } }),
+      warnings: { type: "array", items: { type: "string" }, description: "Sona only, when there is something to say: e.g. the WAV file is truncated" },
     },
     ["task", "language", "duration", "text", "usage"],
   ),
@@ -137,7 +138,10 @@ function audioOperation(summary: string, description: string, operationId: strin
     responses: {
       200: {
         description: "The transcript in `response_format`, or a stream",
-        headers: { "Server-Timing": { description: "decode, language and inference times (ms)", schema: { type: "string" } } },
+        headers: {
+          "Server-Timing": { description: "decode, language and inference times (ms)", schema: { type: "string" } },
+          "X-Sona-Warning": { description: "a warning about the input (e.g. a truncated WAV file), when there is one", schema: { type: "string" } },
+        },
         content: {
           "application/json": { schema: { oneOf: [ref("Transcription"), ref("TranscriptionVerbose")] } },
           "text/plain": { schema: { type: "string", description: "text, srt or vtt" } },

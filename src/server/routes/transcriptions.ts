@@ -56,12 +56,15 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
       });
     }
 
-    const result = await run(ctx, path, options, request.signal);
-    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments });
+    const warnings: string[] = [];
+    const result = await run(ctx, path, options, request.signal, undefined, warnings);
+    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments, warnings });
     if (ctx.verbose) {
       ctx.log(`transcribed ${result.duration.toFixed(1)} s (${upload.file.bytes} bytes) in ${Math.round(performance.now() - started)} ms, ${options.responseFormat}`);
     }
-    return new Response(body, { headers: { "content-type": contentType, "server-timing": serverTiming(result) } });
+    const headers: Record<string, string> = { "content-type": contentType, "server-timing": serverTiming(result) };
+    if (warnings.length) headers["x-sona-warning"] = warnings.join("; ");
+    return new Response(body, { headers });
   } finally {
     if (!streaming) {
       await upload?.dispose();
@@ -77,10 +80,15 @@ async function run(
   options: TranscribeOptions,
   clientSignal: AbortSignal,
   emit?: (event: StreamEvent) => void,
+  warnings?: string[],
 ): Promise<TranscriptResult> {
   const signal = AbortSignal.any([clientSignal, ctx.shutdown.signal]);
   try {
-    return await transcribeFile(ctx.engine, path, options, { signal, onEvent: emit });
+    const onAudio = (audio: { warnings: string[] }) => {
+      warnings?.push(...audio.warnings);
+      if (ctx.verbose) for (const w of audio.warnings) ctx.log(`warning: ${w}`);
+    };
+    return await transcribeFile(ctx.engine, path, options, { signal, onEvent: emit, onAudio });
   } catch (err) {
     if (ctx.shutdown.signal.aborted && !clientSignal.aborted) {
       throw new SonaError("aborted", "transcription aborted: the server is shutting down", { status: 503, cause: err });

@@ -44,6 +44,11 @@ export class ServerContext {
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
   private loaded: LoadedModel | null = null;
+  /**
+   * The model the idle timer unloaded (Ollama's keep-alive): the next transcription loads it again
+   * instead of answering 503. An explicit load or unload forgets it.
+   */
+  idleUnloaded: LoadedModel | null = null;
 
   constructor(options: ServerOptions) {
     this.engine = options.engine;
@@ -77,6 +82,7 @@ export class ServerContext {
   }
 
   recordLoad(path: string, options: LoadOptions): void {
+    this.idleUnloaded = null;
     this.loaded = { path, gpuDevice: options.gpuDevice, noGpu: options.noGpu ?? false, file: fileIdentity(path), loadedAt: Math.floor(Date.now() / 1000) };
   }
 }

@@ -65,7 +65,7 @@ const schemas: Record<string, unknown> = {
     }),
   }),
   Health: obj({ status: str("always ok", { enum: ["ok"] }) }),
-  Ready: obj({ model: str("file name of the loaded model"), status: str("", { enum: ["ready"] }) }),
+  Ready: obj({ model: str("file name of the loaded model"), status: str("unloaded_idle: the idle timer unloaded it, and the next transcription loads it again", { enum: ["ready", "unloaded_idle"] }) }),
   NotReady: obj({ message: str("", { enum: ["no model loaded"] }), status: str("", { enum: ["not_ready"] }) }),
   LoadModelRequest: obj(
     {
@@ -165,7 +165,7 @@ const docs = {
     summary: "Readiness: is a model loaded?",
     description: "Never waits for a running transcription.",
     operationId: "readyCheck",
-    responses: { ...ok("A model is loaded", "Ready"), 503: { description: "No model is loaded", content: jsonContent(ref("NotReady")) }, ...errors() },
+    responses: { ...ok("A model is loaded, or was unloaded while idle and loads again on the next transcription", "Ready"), 503: { description: "No model is loaded", content: jsonContent(ref("NotReady")) }, ...errors() },
   },
   loadModel: {
     tags: ["models"],

@@ -2,6 +2,7 @@
 // route reaches it too). Order matters and follows the original: the gate is tried and the model
 // checked before a byte of the body is read, so a busy or empty server answers at once; the
 // upload then streams to a temp file; the gate and the file are released on every path.
+import { basename } from "node:path";
 import type { Server } from "bun";
 import { Elysia } from "elysia";
 import type { TranscriptResult } from "../../engine/index.ts";
@@ -30,7 +31,7 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
   let upload: Upload | undefined;
   let streaming = false;
   try {
-    if (!ctx.engine.model) throw noModelError();
+    if (!ctx.engine.model) await reloadAfterIdle(ctx);
     // an upload or a non-streamed hour of audio may leave the socket quiet for a long time
     server?.timeout(request, 0);
     const started = performance.now();
@@ -71,6 +72,22 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
       lease.release();
     }
   }
+}
+
+/** The model the idle timer unloaded is loaded again, with its options, under the caller's lease. */
+async function reloadAfterIdle(ctx: ServerContext): Promise<void> {
+  const idle = ctx.idleUnloaded;
+  if (!idle) throw noModelError();
+  const options = { gpuDevice: idle.gpuDevice, noGpu: idle.noGpu };
+  const started = performance.now();
+  try {
+    await ctx.engine.load(idle.path, options);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new SonaError("no_model", `the model ${basename(idle.path)} was unloaded while idle and could not be loaded again: ${why}`, { cause: err });
+  }
+  ctx.recordLoad(idle.path, options);
+  ctx.log(`loaded model ${basename(idle.path)} again after the idle unload in ${Math.round(performance.now() - started)} ms`);
 }
 
 /** Decode + inference, aborted by the client going away or by shutdown running out of patience. */

@@ -27,7 +27,8 @@ export interface HealthResponse {
   status: "ok";
 }
 
-export type ReadyResponse = { status: "ready"; model: string } | { status: "not_ready"; message: string };
+/** unloaded_idle: the idle timer unloaded the model; the next transcription loads it again */
+export type ReadyResponse = { status: "ready" | "unloaded_idle"; model: string } | { status: "not_ready"; message: string };
 
 export interface LoadOptions {
   gpuDevice?: number;

@@ -31,14 +31,8 @@ export interface Progress {
   abort(): void;
 }
 
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
-
-/** 1536 → "1.5 KB" (binary multiples, as the original printed them) */
-export function formatBytes(n: number): string {
-  let i = 0;
-  while (n >= 1024 && i < UNITS.length - 1) (n /= 1024), i++;
-  return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${UNITS[i]}`;
-}
+export { formatBytes } from "../models/units.ts";
+import { formatBytes } from "../models/units.ts";
 
 /** 75 → "1m15s", 3700 → "1h01m" */
 export function formatDuration(seconds: number): string {

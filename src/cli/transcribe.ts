@@ -47,6 +47,7 @@ export default defineCommand({
     const stop = watchSignals();
     const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
     let loadError: unknown;
+    let started = false;
     try {
       const model = await prepareModel(String(args.model));
       const loading = engine.load(model.path);
@@ -54,6 +55,7 @@ export default defineCommand({
       let failed = 0;
       for (const [i, input] of inputs.entries()) {
         if (stop.signal.aborted) break;
+        started = true;
         try {
           await transcribeOne(engine, input, options, plans[i]!, { loading, signal: stop.signal, label: inputs.length > 1 ? input : undefined });
         } catch (err) {
@@ -72,7 +74,10 @@ export default defineCommand({
       await engine.close();
       stop.dispose();
     }
-    if (stop.signal.aborted) process.exitCode = stop.exitCode;
+    if (stop.signal.aborted) {
+      if (!started) process.stderr.write("sona: interrupted before anything was transcribed\n");
+      process.exitCode = stop.exitCode;
+    }
   },
 });
 
@@ -86,9 +91,11 @@ interface RunContext {
 async function transcribeOne(engine: WhisperEngine, input: string, options: TranscribeOptions, targets: Target[], ctx: RunContext): Promise<void> {
   const started = performance.now();
   const tty = Boolean(process.stderr.isTTY);
-  const progress = createProgress({ label: ctx.label ? `transcribing ${ctx.label}` : "transcribing", total: 100, unit: "%" });
   const stdoutFormat = targets.find((t) => t.path === null)?.format;
   const live: LiveRenderer | undefined = stdoutFormat && isLiveFormat(stdoutFormat) ? createLiveRenderer(stdoutFormat) : undefined;
+  // segments printed to the same terminal are the progress; a bar there would redraw over them
+  const sameTerminal = live !== undefined && tty && Boolean(process.stdout.isTTY);
+  const progress = createProgress({ label: ctx.label ? `transcribing ${ctx.label}` : "transcribing", total: 100, unit: "%", stream: sameTerminal ? { write: () => true } : undefined });
   const decoded: Segment[] = [];
   let durationSec = 0;
   let result: TranscriptResult;

@@ -17,7 +17,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "sona-cli-progress-"));
   short = join(dir, "short.wav");
   writeFileSync(short, wavBytes(syntheticSpeech(3)));
-  // long enough that it is still running when the test has seen its first segment (~10 s of work)
+  // long enough that it is still running when the test has seen its first segment: a second
+  // 30-s window is still to decode then (~10 s of work in all on 2 cores)
   long = join(dir, "long.wav");
   writeFileSync(long, wavBytes(syntheticSpeech(60)));
 });

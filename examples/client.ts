@@ -6,7 +6,7 @@
 // Without arguments it uses the synthetic micro model (models/synth-micro.en.bin, made by
 // `bun scripts/make-test-model.ts`) and a generated tone. That model has random weights: its
 // "words" (t35379, …) are meaningless placeholders. The binary: $SONA_BINARY, else this repo's
-// dist/sona, else `sona` on PATH. From another project: import { spawnSona } from "sona/client".
+// dist/sona, else scripts/sona-dev (Bun running src/main.ts, before `npm run build`). From another project: import { spawnSona } from "sona/client".
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -37,7 +37,7 @@ function toneWav(seconds = 3): string {
 const model = process.argv[2] ?? synthetic;
 const audio = process.argv[3] ?? toneWav();
 const dist = join(root, "dist", "sona");
-const binary = process.env.SONA_BINARY ?? (existsSync(dist) ? dist : undefined);
+const binary = process.env.SONA_BINARY ?? (existsSync(dist) ? dist : join(root, "scripts", "sona-dev"));
 // a random model fails every window and would retry each at higher temperatures: skip that
 const fields = model === synthetic ? { no_fallback: true } : {};
 if (model === synthetic) console.error("note: synthetic model with random weights; its words are meaningless\n");

@@ -7,7 +7,7 @@ Without arguments it uses the synthetic micro model (models/synth-micro.en.bin, 
 `bun scripts/make-test-model.ts`) and a generated tone. That model has random weights: its
 "words" (t35379, ...) are meaningless placeholders. Pass a real model (e.g. base.en after
 `sona pull base.en`) and a recording for real text. The binary: $SONA_BINARY, else this repo's
-dist/sona, else sonapy's search (next to the script, the virtualenv's bin/, PATH).
+dist/sona, else scripts/sona-dev (Bun running src/main.ts, before `npm run build`).
 """
 
 import math
@@ -45,7 +45,8 @@ def main() -> None:
     model = sys.argv[1] if len(sys.argv) > 1 else SYNTHETIC
     audio = sys.argv[2] if len(sys.argv) > 2 else tone_wav()
     dist = os.path.join(ROOT, "dist", "sona")
-    binary = os.environ.get("SONA_BINARY") or (dist if os.path.exists(dist) else None)
+    dev = os.path.join(ROOT, "scripts", "sona-dev")  # before `npm run build`: Bun runs src/main.ts
+    binary = os.environ.get("SONA_BINARY") or (dist if os.path.exists(dist) else dev)
     # a random model fails every window and would retry each at higher temperatures: skip that
     fast = {"no_fallback": True} if model == SYNTHETIC else {}
     if model == SYNTHETIC:

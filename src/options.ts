@@ -21,31 +21,33 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   default?: string | number | boolean;
-  /** where --help lists it */
-  group?: "output" | "decoding" | "vad" | "advanced";
+  /** the section of `sona transcribe --help` it is listed in (default: advanced) */
+  group?: OptionGroup;
   /** other wire names read as this field (OpenAI's SDKs send lists both with and without `[]`) */
   aliases?: readonly string[];
   /** a valid value that changes nothing, shown (and sent) by /docs "Try it out" */
   example?: string;
 }
 
+export type OptionGroup = "output" | "decoding" | "vad" | "advanced";
+
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { field: "response_format", kind: "enum", values: RESPONSE_FORMATS, flag: "format", alias: "f", default: "json", description: "Output format" },
-  { field: "language", kind: "string", alias: "l", example: "auto", description: "Spoken language as an ISO-639-1 code (en, de, ...) or 'auto'. Missing means auto-detect on multilingual models and English on .en models" },
-  { field: "detect_language", kind: "bool", default: false, description: "Detect the language, transcribe in it and report it (same as language=auto)" },
-  { field: "translate", kind: "bool", default: false, description: "Translate the speech into English" },
-  { field: "prompt", kind: "string", description: "Text to condition the first window on (names, spelling, style)" },
-  { field: "temperature", kind: "float", min: 0, max: 1, default: 0, description: "Initial sampling temperature; whisper raises it when decoding fails unless no_fallback is set" },
-  { field: "no_fallback", kind: "bool", default: false, description: "Never raise the temperature on decoding failure (deterministic output)" },
-  { field: "n_threads", kind: "int", min: 1, max: 256, flag: "threads", alias: "t", description: "CPU threads for inference (default: all cores, at most 8)" },
-  { field: "sampling_strategy", kind: "enum", values: ["greedy", "beam_search"], description: "Decoding strategy (default: beam_search when beam_size > 1, else greedy)" },
-  { field: "beam_size", kind: "int", min: 1, max: 16, description: "Beams for beam search" },
-  { field: "best_of", kind: "int", min: 1, max: 16, description: "Candidates sampled at each fallback temperature (greedy)" },
-  { field: "max_text_ctx", kind: "int", min: 0, max: 448, description: "Most tokens of earlier text used as context" },
-  { field: "word_timestamps", kind: "bool", default: false, description: "Compute word-level timestamps (verbose_json gets words[])" },
+  { field: "response_format", kind: "enum", values: RESPONSE_FORMATS, flag: "format", alias: "f", default: "json", description: "Output format", group: "output" },
+  { field: "language", kind: "string", alias: "l", example: "auto", description: "Spoken language as an ISO-639-1 code (en, de, ...) or 'auto'. Missing means auto-detect on multilingual models and English on .en models", group: "decoding" },
+  { field: "detect_language", kind: "bool", default: false, description: "Detect the language, transcribe in it and report it (same as language=auto)", group: "decoding" },
+  { field: "translate", kind: "bool", default: false, description: "Translate the speech into English", group: "decoding" },
+  { field: "prompt", kind: "string", description: "Text to condition the first window on (names, spelling, style)", group: "decoding" },
+  { field: "temperature", kind: "float", min: 0, max: 1, default: 0, description: "Initial sampling temperature; whisper raises it when decoding fails unless no_fallback is set", group: "decoding" },
+  { field: "no_fallback", kind: "bool", default: false, description: "Never raise the temperature on decoding failure (deterministic output)", group: "decoding" },
+  { field: "n_threads", kind: "int", min: 1, max: 256, flag: "threads", alias: "t", description: "CPU threads for inference (default: all cores, at most 8)", group: "advanced" },
+  { field: "sampling_strategy", kind: "enum", values: ["greedy", "beam_search"], description: "Decoding strategy (default: beam_search when beam_size > 1, else greedy)", group: "decoding" },
+  { field: "beam_size", kind: "int", min: 1, max: 16, description: "Beams for beam search", group: "decoding" },
+  { field: "best_of", kind: "int", min: 1, max: 16, description: "Candidates sampled at each fallback temperature (greedy)", group: "decoding" },
+  { field: "max_text_ctx", kind: "int", min: 0, max: 448, description: "Most tokens of earlier text used as context", group: "decoding" },
+  { field: "word_timestamps", kind: "bool", default: false, description: "Compute word-level timestamps (verbose_json gets words[])", group: "output" },
   { field: "timestamp_granularities[]", kind: "list", values: ["word", "segment"], flag: false, aliases: ["timestamp_granularities"], description: "OpenAI's switch for word and segment timestamps in verbose_json (also read without the [])" },
-  { field: "max_segment_len", kind: "int", min: 0, max: 10000, description: "Split segments longer than this many characters (turns on word timestamps)" },
-  { field: "enhance_audio", kind: "bool", default: false, description: "Remove long silences with ffmpeg first (timestamps then follow the shortened audio)" },
+  { field: "max_segment_len", kind: "int", min: 0, max: 10000, description: "Split segments longer than this many characters (turns on word timestamps)", group: "output" },
+  { field: "enhance_audio", kind: "bool", default: false, description: "Remove long silences with ffmpeg first (timestamps then follow the shortened audio)", group: "advanced" },
   { field: "stream", kind: "bool", default: false, flag: false, description: "Stream progress, segments and the result as they come (NDJSON, or SSE for OpenAI clients)" },
   { field: "model", kind: "string", flag: false, example: "whisper-1", description: "Accepted for OpenAI compatibility (e.g. whisper-1); the loaded model is used" },
   { field: "include[]", kind: "list", values: ["logprobs"], flag: false, aliases: ["include"], description: "OpenAI's extras: logprobs adds the text tokens' log probabilities to json and to the SSE stream's events" },

@@ -9,7 +9,9 @@ import { randomModel, sha256, startModelServer } from "./helpers/model-server.ts
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 const A = randomModel(400_000);
-const server = startModelServer({ "/files/a.bin": A });
+// a real (synthetic) whisper model, for URL downloads, which are validated before they are kept
+const MODEL = readFileSync(join(import.meta.dir, "..", "models", "synth-micro.en.bin"));
+const server = startModelServer({ "/files/a.bin": A, "/files/m.bin": MODEL, "/files/junk.bin": A });
 const root = mkdtempSync(join(tmpdir(), "sona-cli-pull-"));
 afterAll(() => {
   server.stop();
@@ -20,12 +22,15 @@ let env: Record<string, string>;
 let n = 0;
 beforeEach(() => {
   const dir = join(root, String(++n));
-  env = { ...(process.env as Record<string, string>), SONA_MODELS_DIR: join(dir, "models"), SONA_REGISTRY_FILE: join(dir, "registry.json"), SONA_PULL_RETRY_BASE_MS: "5", NO_COLOR: "1" };
+  // HF_ENDPOINT: the hub is the local server too, so nothing leaves the machine
+  env = { ...(process.env as Record<string, string>), SONA_MODELS_DIR: join(dir, "models"), SONA_REGISTRY_FILE: join(dir, "registry.json"), SONA_PULL_RETRY_BASE_MS: "5", NO_COLOR: "1", HF_ENDPOINT: server.url };
   Bun.spawnSync(["mkdir", "-p", join(dir, "models")]);
   writeFileSync(env.SONA_REGISTRY_FILE!, JSON.stringify([
     { name: "a", url: `${server.url}/files/a.bin`, size: A.length, sha256: sha256(A) },
     { name: "a-bad", url: `${server.url}/files/a.bin`, size: A.length, sha256: "f".repeat(64) },
     { name: "gone", url: `${server.url}/files/gone.bin`, size: 1, sha256: "f".repeat(64) },
+    { name: "a-nosize", url: `${server.url}/files/a.bin`, size: null, sha256: sha256(A) },
+    { name: "a-wrongsize", url: `${server.url}/files/a.bin`, size: A.length + 1, sha256: sha256(A) },
   ]));
   server.log.length = 0;
   for (const k of Object.keys(server.behaviour)) delete server.behaviour[k];
@@ -89,10 +94,35 @@ describe("sona pull", () => {
 
   test("a URL with -o <dir>/ is named from the final URL; no checksum means a warning", async () => {
     const out = join(env.SONA_MODELS_DIR!, "..", "out") + "/";
-    const r = await run("pull", `${server.url}/redirect/files/a.bin`, "-o", out);
+    const r = await run("pull", `${server.url}/redirect/files/m.bin`, "-o", out);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`saved ${join(out, "a.bin")}\n`);
-    expect(r.stderr).toContain("warning: no published checksum for a.bin");
+    expect(r.stdout).toBe(`saved ${join(out, "m.bin")}\n`);
+    expect(r.stderr).toContain("warning: no published checksum for m.bin");
+  });
+
+  test("a URL download that is not a whisper or VAD model is deleted, not kept", async () => {
+    const out = join(env.SONA_MODELS_DIR!, "..", "out") + "/";
+    const r = await run("pull", `${server.url}/files/junk.bin`, "-o", out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`sona: error: the download from ${server.url}/files/junk.bin is not a whisper.cpp or VAD model (not a whisper.cpp model file (bad magic)); it was deleted`);
+    expect(existsSync(join(out, "junk.bin"))).toBe(false);
+    expect(existsSync(join(out, "junk.bin.part"))).toBe(false);
+  });
+
+  test("a refused connection fails at once and names HF_ENDPOINT", async () => {
+    env.HF_ENDPOINT = "http://127.0.0.1:9"; // the discard port: nothing listens there
+    const r = await run("pull", "tiny");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("sona: error: cannot reach 127.0.0.1:9 (the connection was refused): check the network connection, or set HF_ENDPOINT to a Hugging Face mirror (now http://127.0.0.1:9)");
+    expect(r.stderr).not.toContain("retrying");
+  });
+
+  test("a Content-Length that differs from the published size fails before the download", async () => {
+    const r = await run("pull", "a-wrongsize");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the server announces ${A.length} bytes for a-wrongsize, but its published size is ${A.length + 1}`);
+    expect(existsSync(model("ggml-a-wrongsize.bin.part"))).toBe(false);
+    expect(existsSync(model("ggml-a-wrongsize.bin"))).toBe(false);
   });
 });
 
@@ -118,8 +148,33 @@ describe("sona models", () => {
   test("--available lists the registry and marks what is downloaded", async () => {
     writeFileSync(model("ggml-a.bin"), "x");
     const list = JSON.parse((await run("models", "--available", "--json")).stdout) as { name: string; downloaded: boolean }[];
-    expect(list.find((e) => e.name === "base.en")).toMatchObject({ downloaded: false });
+    expect(list.find((e) => e.name === "base.en")).toMatchObject({ downloaded: false, kind: "whisper" });
     expect(list.find((e) => e.name === "a")).toMatchObject({ downloaded: true });
+    expect(list.find((e) => e.name === "silero-v6.2.0")).toMatchObject({ kind: "vad" });
+  });
+
+  test("--available asks the hub for the sizes the registry does not publish, and says which are VAD", async () => {
+    const r = await run("models", "--available");
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split("\n");
+    expect(rows[0]).toMatch(/^NAME\s+KIND\s+SIZE\s+CHECKSUM\s+DOWNLOADED$/);
+    expect(rows.find((l) => l.startsWith("a-nosize "))).toMatch(/^a-nosize\s+whisper\s+390\.6 KiB\s+sha256/);
+    expect(rows.find((l) => l.startsWith("silero-v6.2.0 "))).toMatch(/^silero-v6\.2\.0\s+vad\s+864\.4 KiB/);
+    // the local hub has no "small": its size stays unknown, and stderr says why
+    expect(rows.find((l) => l.startsWith("small "))).toMatch(/^small\s+whisper\s+\?/);
+    expect(r.stderr).toMatch(/sizes are unknown: not in the registry, and the hub did not say/);
+  });
+});
+
+describe("sona info", () => {
+  test("shows the default thread count, the models directory with its models, and the cache directories", async () => {
+    writeFileSync(model("ggml-tiny.bin"), "12345");
+    const r = await run("info");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^threads: \d+ by default/m);
+    expect(r.stdout).toContain(`models directory: ${env.SONA_MODELS_DIR} (SONA_MODELS_DIR)\n  tiny (5 B)\n`);
+    expect(r.stdout).toMatch(/^cache: \S+/m);
+    expect(r.stdout).toMatch(/^build cache: \S+/m);
   });
 });
 
@@ -135,7 +190,7 @@ describe("progress display", () => {
     p.update(512, { rate: 1024, eta: 1.5 });
     p.update(1024, { rate: 1024, eta: 1 });
     p.done();
-    expect(out).toEqual(["base.en 25.0% 512 B/2.0 KB 1.0 KB/s eta 2s\n", "base.en 50.0% 1.0 KB/2.0 KB 1.0 KB/s\n"]);
+    expect(out).toEqual(["base.en 25.0% 512 B/2.0 KiB 1.0 KiB/s eta 2s\n", "base.en 50.0% 1.0 KiB/2.0 KiB 1.0 KiB/s\n"]);
   });
 
   test("a TTY: one redrawn line with a bar; NO_COLOR means no escape colors", () => {

@@ -105,7 +105,7 @@ describe("sona serve (child process, real engine)", () => {
     }
   }, 30_000);
 
-  test("--unload-timeout unloads an idle model; /ready turns 503", async () => {
+  test("--unload-timeout unloads an idle model; /ready says unloaded_idle; the next request loads it again", async () => {
     const sona = await spawnSona(["--port", "0", "--unload-timeout", "1s", MICRO_EN]);
     expect((await fetch(`${sona.base}/ready`)).status).toBe(200);
     await Bun.sleep(600);
@@ -113,7 +113,9 @@ describe("sona serve (child process, real engine)", () => {
     expect((await fetch(`${sona.base}/v1/audio/transcriptions`, { method: "POST", body: form(1) })).status).toBe(200);
     await Bun.sleep(600);
     expect((await fetch(`${sona.base}/ready`)).status).toBe(200);
-    expect(await until(async () => (await fetch(`${sona.base}/ready`)).status === 503, 2000)).toBe(true);
+    expect(await until(async () => (await (await fetch(`${sona.base}/ready`)).json()).status === "unloaded_idle", 2000)).toBe(true);
+    expect((await fetch(`${sona.base}/v1/audio/transcriptions`, { method: "POST", body: form(1) })).status).toBe(200);
+    expect((await (await fetch(`${sona.base}/ready`)).json()).status).toBe("ready");
     sona.proc.kill("SIGTERM");
     expect(await sona.proc.exited).toBe(0);
     expect(await sona.stderr()).toContain("model unload timeout expired");

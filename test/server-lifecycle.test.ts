@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { listen, readyLine, shutdown, startIdleUnload, watchForShutdown } from "../src/server/lifecycle.ts";
 import { FakeEngine } from "./fake-engine.ts";
-import { MICRO_EN, postAudio, startTestServer } from "./helpers/server.ts";
+import { eventually, MICRO_EN, postAudio, startTestServer } from "./helpers/server.ts";
 
 describe("readyLine", () => {
   test("one line, keys in alphabetical order", () => {
@@ -74,7 +74,42 @@ describe("startIdleUnload", () => {
     lease.release();
     await Bun.sleep(250);
     expect(engine.model).toBeNull();
+    stop();
+    await s.close();
+  });
+
+  test("after the idle unload /ready says unloaded_idle, and the next transcription loads the model again", async () => {
+    const engine = new FakeEngine();
+    const s = startTestServer(engine);
+    await engine.load(MICRO_EN);
+    const stop = startIdleUnload(s.app.sona, 50);
+    expect(await eventually(() => engine.model === null, 2000)).toBe(true);
+    const ready = await fetch(`${s.base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ model: "synth-micro.en.bin", status: "unloaded_idle" });
+    const res = await postAudio(s.base);
+    expect(res.status).toBe(200);
+    expect(engine.loads).toEqual([MICRO_EN, MICRO_EN]);
+    expect(await (await fetch(`${s.base}/ready`)).json()).toEqual({ model: "synth-micro.en.bin", status: "ready" });
+    stop();
+    await s.close();
+  });
+
+  test("an explicit unload is not undone; a reload that fails is a 503 that says why", async () => {
+    const engine = new FakeEngine();
+    const s = startTestServer(engine);
+    await engine.load(MICRO_EN);
+    const stop = startIdleUnload(s.app.sona, 50);
+    expect(await eventually(() => engine.model === null, 2000)).toBe(true);
+    engine.load = async () => {
+      throw new Error("the file is gone");
+    };
+    const failed = await postAudio(s.base);
+    expect(failed.status).toBe(503);
+    expect((await failed.json()).error.message).toBe("the model synth-micro.en.bin was unloaded while idle and could not be loaded again: the file is gone");
+    expect((await fetch(`${s.base}/v1/models`, { method: "DELETE" })).status).toBe(200);
     expect((await fetch(`${s.base}/ready`)).status).toBe(503);
+    expect((await (await postAudio(s.base)).json()).error.code).toBe("no_model");
     stop();
     await s.close();
   });

@@ -1,10 +1,13 @@
 // Anything -> Float32Array, 16 kHz mono. PCM/float WAVs (recognised by their bytes, never by the
 // name) are decoded here in TypeScript; everything else, and everything with `enhance`, goes
-// through ffmpeg. Errors are SonaError("invalid_audio") with one clear line, or "aborted".
+// through ffmpeg. "-" is standard input; a pipe, FIFO or `<(…)` is read as a stream (./stream.ts).
+// Errors are SonaError("invalid_audio") with one clear line, or "aborted".
 import { open, type FileHandle } from "node:fs/promises";
+import { isatty } from "node:tty";
 import { SonaError } from "../errors.ts";
 import { aborted } from "./_errors.ts";
 import { decodeWithFfmpeg } from "./ffmpeg.ts";
+import { decodeAudioStream } from "./stream.ts";
 import { TARGET_RATE } from "./resample.ts";
 import { decodeWavFile } from "./wav-file.ts";
 import { isWavHeader } from "./wav.ts";
@@ -25,6 +28,8 @@ export interface DecodedAudio {
   durationSec: number;
   /** left and right at 16 kHz, when `stereo` was asked for */
   stereo?: [Float32Array, Float32Array];
+  /** things the caller should pass on to the user (a truncated file), each one sentence */
+  warnings: string[];
 }
 
 export interface DecodeOptions {
@@ -39,8 +44,19 @@ export interface DecodeOptions {
   stereo?: boolean;
 }
 
+/** "-" reads standard input. */
 export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promise<DecodedAudio> {
   if (opts.signal?.aborted) throw aborted();
+  const stream = async (input: Parameters<typeof decodeAudioStream>[0]) => {
+    // a stream is read once, through ffmpeg's default track and its mono mix
+    if (opts.track !== undefined) throw new SonaError("invalid_request", "invalid 'audio_track': it needs a file, not a pipe or standard input", { param: "audio_track" });
+    if (opts.stereo) throw new SonaError("invalid_request", "invalid 'diarize': it needs a file, not a pipe or standard input", { param: "diarize" });
+    return withDuration(await decodeAudioStream(input, opts));
+  };
+  if (path === "-") {
+    if (process.stdin.isTTY) throw new SonaError("invalid_audio", "standard input is a terminal: pipe audio into sona (cat talk.mp3 | sona transcribe base.en -)");
+    return stream(process.stdin);
+  }
   let fh: FileHandle;
   try {
     fh = await open(path, "r");
@@ -51,19 +67,28 @@ export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promi
   }
   try {
     const stat = await fh.stat();
-    if (!stat.isFile()) throw new SonaError("invalid_audio", `not a regular file: ${path}`);
+    if (stat.isDirectory()) throw new SonaError("invalid_audio", `not a regular file: ${path} is a directory`);
+    if (isatty(fh.fd)) throw new SonaError("invalid_audio", `${path} is a terminal: pipe audio into sona (cat talk.mp3 | sona transcribe base.en -)`);
+    if (stat.isFIFO() || stat.isSocket() || stat.isCharacterDevice()) {
+      return stream(fh.createReadStream({ autoClose: false }));
+    }
+    if (!stat.isFile()) throw new SonaError("invalid_audio", `not a regular file or a pipe: ${path}`);
     if (stat.size === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
     if (!opts.enhance && opts.track === undefined && !opts.stereo) {
       const head = new Uint8Array(12);
       const { bytesRead } = await fh.read(head, 0, 12, 0);
       if (isWavHeader(head.subarray(0, bytesRead))) {
         const wav = await decodeWavFile(fh, stat.size, opts.signal);
-        if (wav) return { ...wav, format: "wav", durationSec: wav.samples.length / TARGET_RATE };
+        if (wav) return withDuration({ ...wav, format: "wav" });
       }
     }
   } finally {
     await fh.close();
   }
   const { samples, sampleRate, channels, format, stereo } = await decodeWithFfmpeg(path, opts);
-  return { samples, sourceRate: sampleRate, sourceChannels: channels, format, durationSec: samples.length / TARGET_RATE, stereo };
+  return withDuration({ samples, sourceRate: sampleRate, sourceChannels: channels, format, warnings: [], stereo });
+}
+
+function withDuration(a: Omit<DecodedAudio, "durationSec">): DecodedAudio {
+  return { ...a, durationSec: a.samples.length / TARGET_RATE };
 }

@@ -6,7 +6,7 @@ import { SonaError } from "../errors.ts";
 import { aborted, tooLong } from "./_errors.ts";
 import { toMono } from "./pcm.ts";
 import { outputLength, Resampler, TARGET_RATE } from "./resample.ts";
-import { readWavLayout } from "./wav.ts";
+import { readWavLayout, truncationWarning } from "./wav.ts";
 
 const CHUNK_BYTES = 4 << 20;
 
@@ -14,6 +14,7 @@ export interface WavFileAudio {
   samples: Float32Array;
   sourceRate: number;
   sourceChannels: number;
+  warnings: string[];
 }
 
 /** null when the file is a WAV holding a codec other than PCM/float: ffmpeg's job. */
@@ -41,7 +42,8 @@ export async function decodeWavFile(fh: FileHandle, size: number, signal?: Abort
   const resampler = sampleRate === TARGET_RATE ? null : new Resampler(sampleRate);
   let at = 0;
   const sink = (block: Float32Array) => { out.set(block, at); at += block.length; };
-  for (let pos = 0; pos < dataBytes; ) {
+  let pos = 0;
+  while (pos < dataBytes) {
     if (signal?.aborted) throw aborted();
     const want = Math.min(raw.length, dataBytes - pos);
     let got = 0;
@@ -58,5 +60,6 @@ export async function decodeWavFile(fh: FileHandle, size: number, signal?: Abort
   }
   resampler?.finish(sink);
   if (at === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
-  return { samples: at === out.length ? out : out.subarray(0, at), sourceRate: sampleRate, sourceChannels: channels };
+  const warning = truncationWarning(layout, Math.min(pos, dataBytes));
+  return { samples: at === out.length ? out : out.subarray(0, at), sourceRate: sampleRate, sourceChannels: channels, warnings: warning ? [warning] : [] };
 }

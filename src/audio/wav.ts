@@ -31,7 +31,14 @@ export interface WavFormat extends SampleFormat {
 }
 
 export type WavLayout =
-  | (WavFormat & { kind: "pcm"; dataOffset: number; dataBytes: number; frames: number })
+  | (WavFormat & {
+      kind: "pcm";
+      dataOffset: number;
+      dataBytes: number;
+      frames: number;
+      /** the data chunk's size as its header declares it; null for "to the end" (0xFFFFFFFF) */
+      declaredBytes: number | null;
+    })
   | { kind: "codec"; formatTag: number };
 
 export interface ParsedWav {
@@ -66,7 +73,7 @@ export function readWavLayout(read: ReadAt, size: number): WavLayout {
   if (!isWavHeader(head)) throw invalid("invalid WAV file: missing RIFF/WAVE header");
   const rf64 = ascii(head, 0) !== "RIFF";
   let fmt: Uint8Array | null = null;
-  let data: { offset: number; bytes: number } | null = null;
+  let data: { offset: number; bytes: number; declared: number | null } | null = null;
   let ds64Data: number | null = null;
   for (let pos = 12, chunks = 0; pos + 8 <= size && !(fmt && data); chunks++) {
     // real files have a handful; a crafted one with millions of empty chunks would cost a read each
@@ -86,7 +93,7 @@ export function readWavLayout(read: ReadAt, size: number): WavLayout {
       if (fmt.length < Math.min(bodySize, 40)) throw invalid("invalid WAV file: fmt chunk is truncated");
     } else if (id === "data" && !data) {
       if (bodySize === 0xffffffff && ds64Data !== null) bodySize = ds64Data;
-      data = { offset: body, bytes: Math.min(bodySize, size - body) };
+      data = { offset: body, bytes: Math.min(bodySize, size - body), declared: bodySize === 0xffffffff ? null : bodySize };
     }
     pos = body + bodySize + (bodySize % 2); // chunks are padded to even sizes
   }
@@ -95,7 +102,7 @@ export function readWavLayout(read: ReadAt, size: number): WavLayout {
   return layoutOf(fmt, data);
 }
 
-function layoutOf(fmt: Uint8Array, data: { offset: number; bytes: number }): WavLayout {
+function layoutOf(fmt: Uint8Array, data: { offset: number; bytes: number; declared: number | null }): WavLayout {
   const formatTag = u16(fmt, 0);
   const channels = u16(fmt, 2);
   const sampleRate = u32(fmt, 4);
@@ -127,7 +134,18 @@ function layoutOf(fmt: Uint8Array, data: { offset: number; bytes: number }): Wav
   }
   const frames = Math.floor(Math.max(0, data.bytes) / (container * channels));
   if (frames === 0) throw invalid("audio file contains no samples");
-  return { kind: "pcm", ...format, dataOffset: data.offset, dataBytes: frames * container * channels, frames };
+  return { kind: "pcm", ...format, dataOffset: data.offset, dataBytes: frames * container * channels, frames, declaredBytes: data.declared };
+}
+
+/**
+ * A truncated WAV (a download cut short, a recorder that crashed) is decoded as far as it goes,
+ * with this one warning, rather than failing or passing silently for a shorter recording.
+ */
+export function truncationWarning(layout: WavLayout & { kind: "pcm" }, receivedBytes: number): string | null {
+  const frameBytes = layout.bytesPerSample * layout.channels;
+  if (layout.declaredBytes === null || receivedBytes + frameBytes > layout.declaredBytes) return null;
+  const secs = (bytes: number) => (bytes / frameBytes / layout.sampleRate).toFixed(2);
+  return `the WAV file is truncated: its header declares ${secs(layout.declaredBytes)} s of audio, the file holds ${secs(receivedBytes)} s; transcribing what is there`;
 }
 
 function invalid(message: string): SonaError {

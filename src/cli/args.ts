@@ -16,6 +16,8 @@ const NEGATED: Record<string, string> = { no_fallback: "fallback" };
 type OptionFilter = (spec: OptionSpec) => boolean;
 const every: OptionFilter = () => true;
 
+// Defaults are not given to citty: parseOptions applies them, and an absent flag stays undefined
+// (an absent -f lets the -o extension choose the format). Help shows them (./help.ts).
 export function optionArgs(pick: OptionFilter = every): ArgsDef {
   const args: ArgsDef = {};
   for (const spec of OPTION_SPECS) {
@@ -24,14 +26,15 @@ export function optionArgs(pick: OptionFilter = every): ArgsDef {
       args[NEGATED[spec.field]!] = { type: "boolean", negativeDescription: spec.description, description: "Temperature fallback on decoding failure", default: true };
       continue;
     }
-    const values = spec.values ? ` (${spec.values.join("|")})` : "";
-    const common = { description: spec.description + values, ...(spec.alias ? { alias: spec.alias } : {}) };
-    args[flagName(spec.field, spec.flag)] =
-      spec.kind === "bool"
-        ? { type: "boolean", ...common }
-        : { type: "string", ...common, ...(spec.default !== undefined ? { default: String(spec.default) } : {}) };
+    const common = { description: spec.description, ...(spec.alias ? { alias: spec.alias } : {}) };
+    args[flagName(spec.field, spec.flag)] = spec.kind === "bool" ? { type: "boolean", ...common } : { type: "string", ...common };
   }
   return args;
+}
+
+/** The schema entry behind a CLI flag (for help: group, values, default). */
+export function specForFlag(name: string): OptionSpec | undefined {
+  return OPTION_SPECS.find((s) => s.flag !== false && (NEGATED[s.field] ?? flagName(s.field, s.flag)) === name);
 }
 
 /** The CLI spelling of a form field, for error messages ("n_threads" -> "--threads"). */

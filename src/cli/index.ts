@@ -1,8 +1,9 @@
 // The command line: the one place that exits the process. Subcommands load lazily so that
 // `--help` and `--version` stay fast. Exit codes: 0 ok, 1 failure, 2 usage error.
-import { type ArgsDef, type CommandDef, defineCommand, runCommand, renderUsage } from "citty";
+import { type ArgsDef, type CommandDef, defineCommand, runCommand } from "citty";
 import { isSonaError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { guardStdout, writeStdout } from "./stdout.ts";
 
 const subCommands = {
   transcribe: () => import("./transcribe.ts").then((m) => m.default),
@@ -44,27 +45,48 @@ async function resolve(argv: string[]): Promise<{ cmd: CommandDef<ArgsDef>; pare
   }
 }
 
-/** citty ignores unknown flags; a mistyped flag must not be silently dropped. */
+/** Commands that take any number of their last positional (several audio files). */
+const VARIADIC = new Set(["transcribe"]);
+
+/**
+ * citty ignores unknown flags and extra arguments; neither may be silently dropped. Also moves
+ * global flags given before the command (`sona -v transcribe ...`) to after it, where citty reads them.
+ */
 async function checkFlags(argv: string[]): Promise<string[]> {
-  const { cmd } = await resolve(argv);
+  const { cmd, rest } = await resolve(argv);
+  const before = argv.slice(0, argv.length - rest.length);
+  const globals = before.filter((a) => a.startsWith("-"));
+  argv = [...before.filter((a) => !a.startsWith("-")), ...globals, ...rest];
   const defs = { ...((await (typeof main.args === "function" ? main.args() : main.args)) as ArgsDef), ...((await (typeof cmd.args === "function" ? cmd.args() : cmd.args)) as ArgsDef | undefined) };
   const names = new Set<string>(["help", "h"]);
   const booleans = new Set<string>();
+  const positionals = Object.values(defs).filter((d) => d.type === "positional").length;
   for (const [name, def] of Object.entries(defs)) {
     const aliases = "alias" in def && def.alias ? ([] as string[]).concat(def.alias) : [];
     for (const n of [name, ...aliases]) {
       names.add(n);
       if (def.type === "boolean") booleans.add(n);
     }
-    if (def.type === "boolean") names.add(`no-${name}`);
+    if (def.type === "boolean") {
+      names.add(`no-${name}`);
+      booleans.add(`no-${name}`);
+    }
   }
   const out: string[] = [];
+  const given: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--") { out.push(...argv.slice(i)); break; }
+    if (a === "--") { out.push(...argv.slice(i)); given.push(...argv.slice(i + 1)); break; }
     const m = /^--?([^=]+)(=.*)?$/.exec(a);
-    if (m && !/^-\d/.test(a)) {
+    if (!m || /^-\d/.test(a)) {
+      if (i >= argv.length - rest.length) given.push(a); // past the command's name: its own argument
+    } else {
       if (!names.has(m[1]!)) throw new UsageError(`unknown option '${a.split("=")[0]}'`);
+      // a string option's value is the next argument, not a positional
+      if (!booleans.has(m[1]!) && !m[2] && i + 1 < argv.length) {
+        out.push(a, argv[++i]!);
+        continue;
+      }
       // "--flag false" is accepted like "--flag=false" (the original's owners pass both)
       const next = argv[i + 1];
       if (booleans.has(m[1]!) && !m[2] && (next === "true" || next === "false")) {
@@ -75,16 +97,20 @@ async function checkFlags(argv: string[]): Promise<string[]> {
     }
     out.push(a);
   }
+  const name = (await (typeof cmd.meta === "function" ? cmd.meta() : cmd.meta))?.name ?? "";
+  if (given.length > positionals && !VARIADIC.has(name)) {
+    throw new UsageError(`unexpected argument '${given[positionals]}'${positionals ? "" : ` ('sona ${name}' takes no arguments)`}`);
+  }
   return out;
 }
 
 export async function runCli(argv: string[]): Promise<never> {
+  guardStdout();
   try {
     if (argv.includes("--help") || argv.includes("-h")) {
       const { cmd, parent } = await resolve(argv);
-      const usage = await renderUsage(cmd, parent);
-      // citty colours unless NO_COLOR is exactly "1"; honour any NO_COLOR, and never colour a pipe
-      process.stdout.write(`${process.stdout.isTTY && !process.env.NO_COLOR ? usage : stripAnsi(usage)}\n`);
+      const { renderHelp } = await import("./help.ts");
+      writeStdout(await renderHelp(cmd, parent));
       process.exit(0);
     }
     if (argv[0] === "--version" || argv[0] === "-V") {

@@ -1,7 +1,12 @@
 // `sona --version` and `sona info`: what this binary is made of, and what it picked at start-up.
 import { defineCommand } from "citty";
 import { ffmpegInfo } from "../audio/ffmpeg.ts";
-import { WhisperEngine } from "../engine/index.ts";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { cacheDirs } from "../bundle/extract.ts";
+import { defaultThreads, WhisperEngine } from "../engine/index.ts";
+import { listModels, modelsDir } from "../models/store.ts";
+import { formatBytes } from "../models/units.ts";
 import { chooseLibrary } from "../engine/library.ts";
 import { EMBEDDED_VAD, embeddedVadModel } from "../vad/model.ts";
 import { getCommit, VERSION, WHISPER_VERSION } from "../version.ts";
@@ -38,10 +43,27 @@ export async function printVersion(): Promise<void> {
   );
 }
 
+/** Where things live and what is used when nothing is asked for. */
+async function placesLines(): Promise<string[]> {
+  const dir = modelsDir();
+  const models = await listModels(dir).catch(() => []);
+  const listed = models.length ? models.map((m) => `  ${m.name} (${formatBytes(m.size)})`) : ["  (none; download one with: sona pull base.en)"];
+  const unpack = cacheDirs("<build>")[0]!.dir.replace(/[/\\]<build>$/, "");
+  const build = process.env.SONA_BUILD_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sona-build");
+  return [
+    `threads: ${defaultThreads()} by default (every core, at most 8; --threads to change)`,
+    `models directory: ${dir}${process.env.SONA_MODELS_DIR ? " (SONA_MODELS_DIR)" : ""}`,
+    ...listed,
+    `cache: ${unpack} (where the single binary unpacks libwhisper and ffmpeg)`,
+    `build cache: ${build} (native builds from a source checkout; SONA_BUILD_CACHE)`,
+  ];
+}
+
 export default defineCommand({
-  meta: { name: "info", description: "Show versions, the CPU library chosen and why, ffmpeg, and whisper.cpp's system info" },
+  meta: { name: "info", description: "Show versions, the CPU library chosen and why, ffmpeg, the models and cache directories, the default thread count, and whisper.cpp's system info" },
   async run() {
     await printVersion();
+    process.stdout.write(`${(await placesLines()).join("\n")}\n`);
     const engine = new WhisperEngine();
     try {
       const info = await engine.start();

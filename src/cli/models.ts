@@ -2,12 +2,13 @@
 // knows, and `sona models rm <name>` deletes one.
 import { defineCommand } from "citty";
 import { listRegistry } from "../models/registry.ts";
+import { fillSizes } from "../models/sizes.ts";
 import { findStored, listModels, modelsDir, removeModel } from "../models/store.ts";
 import { formatBytes } from "./progress.ts";
 
 const listArgs = {
   json: { type: "boolean", description: "Print JSON instead of a table" },
-  available: { type: "boolean", description: "List the models 'sona pull' can download, marking the downloaded ones" },
+  available: { type: "boolean", description: "List the models 'sona pull' can download (whisper or VAD, size, checksum), marking the downloaded ones" },
 } as const;
 
 function table(rows: string[][]): string {
@@ -18,13 +19,15 @@ function table(rows: string[][]): string {
 async function list(args: { json?: boolean; available?: boolean }): Promise<void> {
   const dir = modelsDir();
   if (args.available) {
-    const entries = listRegistry().map((e) => ({ ...e, path: findStored(e.name, dir) }));
+    const { entries: sized, unknown } = await fillSizes(listRegistry());
+    const entries = sized.map((e) => ({ ...e, path: findStored(e.name, dir) }));
+    if (unknown) process.stderr.write(`sona: ${unknown} size${unknown > 1 ? "s are" : " is"} unknown: not in the registry, and the hub did not say (offline?)\n`);
     if (args.json) {
       process.stdout.write(`${JSON.stringify(entries.map((e) => ({ ...e, downloaded: e.path !== null })), null, 2)}\n`);
       return;
     }
-    const rows = entries.map((e) => [e.name, e.size !== null ? formatBytes(e.size) : "?", e.sha256 ? "sha256" : e.sha1 ? "sha1" : "-", e.path ?? ""]);
-    process.stdout.write(table([["NAME", "SIZE", "CHECKSUM", "DOWNLOADED"], ...rows]));
+    const rows = entries.map((e) => [e.name, e.kind === "vad" ? "vad" : "whisper", e.size !== null ? formatBytes(e.size) : "?", e.sha256 ? "sha256" : e.sha1 ? "sha1" : "-", e.path ?? ""]);
+    process.stdout.write(table([["NAME", "KIND", "SIZE", "CHECKSUM", "DOWNLOADED"], ...rows]));
     return;
   }
   const models = await listModels(dir);

@@ -25,16 +25,14 @@ export interface Progress {
   log(line: string): void;
   /** draw the final state and end the line */
   done(message?: string): void;
+  /** run `write` (which prints elsewhere on the terminal, e.g. stdout) with the bar out of the way */
+  around(write: () => void): void;
+  /** stop without a final line (a failure); on a TTY the bar is erased */
+  abort(): void;
 }
 
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
-
-/** 1536 → "1.5 KB" (binary multiples, as the original printed them) */
-export function formatBytes(n: number): string {
-  let i = 0;
-  while (n >= 1024 && i < UNITS.length - 1) (n /= 1024), i++;
-  return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${UNITS[i]}`;
-}
+export { formatBytes } from "../models/units.ts";
+import { formatBytes } from "../models/units.ts";
 
 /** 75 → "1m15s", 3700 → "1h01m" */
 export function formatDuration(seconds: number): string {
@@ -113,6 +111,17 @@ export function createProgress(opts: ProgressOptions): Progress {
       if (tty && drawn) stream.write("\r\x1b[2K");
       stream.write(`${line}\n`);
       if (tty && drawn && !finished) draw(true);
+    },
+    around(write) {
+      const clear = tty && drawn && !finished;
+      if (clear) stream.write("\r\x1b[2K");
+      write();
+      if (clear) draw(true);
+    },
+    abort() {
+      if (finished) return;
+      finished = true;
+      if (tty && drawn) stream.write("\r\x1b[2K");
     },
     done(message) {
       if (finished) return;

@@ -14,21 +14,13 @@ import { parseDuration, parseSize } from "./units.ts";
 export default defineCommand({
   meta: {
     name: "serve",
-    description: [
-      "Run the HTTP server (OpenAI-compatible API) for an owner process.",
-      "",
-      'Prints one line to stdout once listening: {"commit":...,"port":N,"status":"ready","version":...}',
-      "",
-      "Examples:",
-      "  sona serve base.en --port 0",
-      "  sona serve ~/models/ggml-small.bin --port 8080 --unload-timeout 5m",
-    ].join("\n"),
+    description: "Run the HTTP server (OpenAI-compatible API) for an owner process",
   },
   args: {
     model: { type: "positional", required: false, description: "Model file or name to load before the ready line" },
     host: { type: "string", default: "127.0.0.1", description: "Address to bind" },
     port: { type: "string", alias: "p", default: "0", description: "Port (0: the system picks one; read it from the ready line)" },
-    "exit-with-parent": { type: "boolean", default: true, description: "Exit when the process that started sona exits (--exit-with-parent=false to keep running)" },
+    "exit-with-parent": { type: "boolean", default: true, description: "Exit when the process that started sona exits" },
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
     "unload-timeout": { type: "string", description: "Unload the model after this long without requests (30s, 5m, 1h; 0 = never; env SONA_UNLOAD_TIMEOUT)" },
     "api-key": { type: "string", description: "Require Authorization: Bearer <key> on every route but /health (env SONA_API_KEY)" },

@@ -35,7 +35,7 @@ export class SonaClient {
     return this.json("GET", "/health");
   }
 
-  /** GET /ready: ready with the model's name, or not_ready (a 503 answer, returned, not thrown). */
+  /** GET /ready: ready (or unloaded_idle) with the model's name, or not_ready (a 503 answer, returned, not thrown). */
   ready(): Promise<ReadyResponse> {
     return this.json("GET", "/ready", undefined, [503]);
   }

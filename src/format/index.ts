@@ -16,6 +16,8 @@ export interface FormatOptions {
   segments?: boolean;
   /** json: add the tokens' `logprobs` (include[]=logprobs) */
   logprobs?: boolean;
+  /** verbose_json: `warnings` about the input, when there are any */
+  warnings?: string[];
 }
 
 export interface Formatted {

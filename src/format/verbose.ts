@@ -16,6 +16,8 @@ export interface VerboseOptions {
   words?: boolean;
   /** `segments`, on unless false (OpenAI leaves them out when only word granularity is asked) */
   segments?: boolean;
+  /** added as `warnings` when there are any */
+  warnings?: string[];
 }
 
 // Whisper works on 30-s windows; OpenAI's `seek` is the window's offset in mel frames (10 ms),
@@ -72,6 +74,7 @@ export function verboseTranscript(result: TranscriptResult, opts: VerboseOptions
     ...(opts.segments !== false ? { segments: result.segments.map(verboseSegment) } : {}),
     ...(opts.words ? { words: transcriptWords(result.segments) } : {}),
     usage: durationUsage(result.duration),
+    ...(opts.warnings?.length ? { warnings: opts.warnings } : {}),
   };
 }
 

@@ -29,7 +29,13 @@ export const ErrorBodySchema = named(
 export const ErrorSchema = named("Error", T.Object({ error: ErrorBodySchema }));
 
 export const HealthSchema = named("Health", T.Object({ status: literal("ok", "always ok") }));
-export const ReadySchema = named("Ready", T.Object({ model: T.String({ description: "file name of the loaded model" }), status: literal("ready") }));
+export const ReadySchema = named(
+  "Ready",
+  T.Object({
+    model: T.String({ description: "file name of the loaded model" }),
+    status: T.Union([T.Literal("ready"), T.Literal("unloaded_idle")], { description: "unloaded_idle: the idle timer unloaded it, and the next transcription loads it again" }),
+  }),
+);
 export const NotReadySchema = named("NotReady", T.Object({ message: literal("no model loaded"), status: literal("not_ready") }));
 export const ModelLoadedSchema = named("ModelLoaded", T.Object({ model: T.String({ description: "file name of the loaded model" }), status: literal("loaded") }));
 export const ModelUnloadedSchema = named("ModelUnloaded", T.Object({ status: literal("unloaded") }));
@@ -135,6 +141,7 @@ export const VerboseTranscriptSchema = named(
     segments: T.Optional(T.Array(SegmentSchema, { description: "absent when only word granularity was asked" })),
     words: T.Optional(T.Array(WordSchema, { description: "with timestamp_granularities[]=word or word_timestamps=true" })),
     usage: UsageSchema,
+    warnings: T.Optional(T.Array(T.String(), { description: "Sona only, when there is something to say: e.g. the WAV file is truncated" })),
   }),
 );
 

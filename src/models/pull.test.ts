@@ -6,11 +6,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomModel, sha256, startModelServer } from "../../test/helpers/model-server.ts";
 import { SonaError } from "../errors.ts";
+import { VENDORED_VAD_PATH } from "../vad/model.ts";
 import { fileNameFromResponse, pull, type PullEvent } from "./pull.ts";
 
 const A = randomModel(300_000);
 const B = randomModel(150_000);
-const server = startModelServer({ "/files/a.bin": A, "/files/b.bin": B, "/ggerganov/whisper.cpp/resolve/main/ggml-tiny.bin": B });
+// URL downloads are validated as models before they are kept: a real (synthetic) one, and a VAD header
+const MODEL = readFileSync(join(import.meta.dir, "..", "..", "models", "synth-micro.en.bin"));
+// a real Silero file (the embedded one): URL downloads are checked by the VAD validator
+const VAD_LIKE = new Uint8Array(readFileSync(VENDORED_VAD_PATH));
+const server = startModelServer({ "/files/a.bin": A, "/files/b.bin": B, "/files/m.bin": MODEL, "/files/v.bin": VAD_LIKE, "/ggerganov/whisper.cpp/resolve/main/ggml-tiny.bin": B });
 const dirs: string[] = [];
 afterAll(async () => {
   server.stop();
@@ -148,10 +153,12 @@ describe("pull", () => {
     expect(server.log).toHaveLength(3);
   });
 
-  test("connection refused is retried, then fails as download_failed", async () => {
+  test("a refused connection fails at once as download_failed, without retries", async () => {
     registry([{ name: "dead", url: "http://127.0.0.1:9/x.bin", size: 1, sha256: "0".repeat(64) }]);
-    const err = await pull("dead", { ...opts(), retries: 1 }).catch((e) => e);
+    const err = await pull("dead", { ...opts(), retries: 3 }).catch((e) => e);
     expect(err.code).toBe("download_failed");
+    expect(err.message).toBe("cannot reach 127.0.0.1:9 (the connection was refused): check the URL and the network connection");
+    expect(events.some((e) => e.type === "retry")).toBe(false);
   });
 
   test("a present, verified file is not downloaded again; a corrupt one is replaced", async () => {
@@ -177,20 +184,28 @@ describe("pull", () => {
   });
 
   test("URLs: named by Content-Disposition, -o dir and -o file, no checksum → warning", async () => {
-    server.set("/files/b.bin", { disposition: "ggml-custom.bin" });
+    server.set("/files/m.bin", { disposition: "ggml-custom.bin" });
     const out = join(dir, "out") + "/";
-    const r = await pull(`${server.url}/files/b.bin`, { ...opts(), output: out });
+    const r = await pull(`${server.url}/files/m.bin`, { ...opts(), output: out });
     expect(r.path).toBe(join(dir, "out", "ggml-custom.bin"));
     expect(r.name).toBe("custom");
     expect(r.verified).toBe("none");
     expect(events.some((e) => e.type === "warning" && e.message.includes("no published checksum"))).toBe(true);
     const file = join(dir, "exact.bin");
-    const r2 = await pull(`${server.url}/files/a.bin`, { ...opts(), output: file });
+    const r2 = await pull(`${server.url}/files/v.bin`, { ...opts(), output: file });
     expect(r2.path).toBe(file);
-    expect(sha256(readFileSync(file))).toBe(sha256(A));
+    expect(sha256(readFileSync(file))).toBe(sha256(VAD_LIKE));
     server.log.length = 0;
-    const r3 = await pull(`${server.url}/files/a.bin`, { ...opts(), output: file });
+    const r3 = await pull(`${server.url}/files/v.bin`, { ...opts(), output: file });
     expect(r3.downloaded).toBe(false);
+  });
+
+  test("a URL download that is no model is deleted: invalid_model", async () => {
+    const file = join(dir, "junk.bin");
+    const err = await pull(`${server.url}/files/b.bin`, { ...opts(), output: file }).catch((e) => e);
+    expect(err.code).toBe("invalid_model");
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.part`)).toBe(false);
   });
 
   test("unknown names are model_not_found", async () => {

@@ -1,11 +1,13 @@
 // The download engine behind `sona pull`: resumable (HTTP Range from <dest>.part), retried with
 // backoff on transient failures, verified (size and sha256/sha1, streamed over the .part bytes and
 // the new ones) before an atomic rename into place. It reports through typed events and never prints.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, statfsSync, statSync } from "node:fs";
 import { mkdir, open, rename, rm, truncate } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { SonaError } from "../errors.ts";
-import { type Digest, type Env, expectedDigest, findModel, listRegistry, nameForFile } from "./registry.ts";
+import { formatMiB } from "./units.ts";
+import { type Digest, type Env, expectedDigest, findModel, hubEndpoint, listRegistry, nameForFile } from "./registry.ts";
+import { validateDownloadedModel } from "./validate-download.ts";
 import { destinationPath, namesADirectory } from "./store.ts";
 
 export type PullEvent =
@@ -31,11 +33,26 @@ export interface PullOptions {
 /** downloaded is false when a verified copy was already there */
 export type PullResult = { name: string; path: string; size: number; verified: Verified; downloaded: boolean };
 
-/** a failure worth retrying: connection refused or reset, 5xx, 429, a short body */
+/** a failure worth retrying: a reset connection, 5xx, 429, a short body */
 class Transient extends Error {}
 
+/** no DNS answer, or nothing listening: retrying for half a minute would not help */
+const UNREACHABLE = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "ConnectionRefused", "FailedToOpenSocket"]);
+
+function unreachable(job: Job, e: NodeJS.ErrnoException): SonaError {
+  let host = job.url;
+  try {
+    host = new URL(job.url).host;
+  } catch {}
+  const why = e.code === "ENOTFOUND" || e.code === "EAI_AGAIN" ? "the name does not resolve" : "the connection was refused";
+  const hint = job.fromHub
+    ? `check the network connection, or set HF_ENDPOINT to a Hugging Face mirror (now ${hubEndpoint(job.env)})`
+    : "check the URL and the network connection";
+  return new SonaError("download_failed", `cannot reach ${host} (${why}): ${hint}`, { cause: e });
+}
+
 /** what to fetch and where it goes (dest is null until a URL download's response names the file) */
-type Job = { name: string; url: string; dest: string | null; size: number | null; digest: Digest | null; output?: string; env: Env };
+type Job = { name: string; url: string; dest: string | null; size: number | null; digest: Digest | null; output?: string; env: Env; fromHub: boolean };
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 const num = (v: string | undefined, d: number) => (v !== undefined && v !== "" && Number.isFinite(+v) ? +v : d);
@@ -47,14 +64,14 @@ function planJob(nameOrUrl: string, opts: PullOptions, env: Env): Job {
     // the file name comes from the response unless -o names the file itself
     const dest = opts.output && !namesADirectory(opts.output) ? destinationPath(opts.output, "", env) : null;
     const name = dest ? nameForFile(basename(dest)) : nameOrUrl;
-    return { name, url: nameOrUrl, dest, size: null, digest: null, output: opts.output, env };
+    return { name, url: nameOrUrl, dest, size: null, digest: null, output: opts.output, env, fromHub: false };
   }
   const entry = findModel(nameOrUrl, env);
   if (!entry) {
     throw new SonaError("model_not_found", `unknown model '${nameOrUrl}': not a registry name (see sona models --available) and not an http(s) URL`, { param: "model" });
   }
   const dest = destinationPath(opts.output, entry.file, env);
-  return { name: entry.name, url: entry.url, dest, size: entry.size, digest: expectedDigest(entry), env };
+  return { name: entry.name, url: entry.url, dest, size: entry.size, digest: expectedDigest(entry), env, fromHub: entry.url.startsWith(`${hubEndpoint(env)}/`) };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -121,6 +138,7 @@ async function run(job: Job, opts: PullOptions, env: Env): Promise<PullResult> {
   let hasher = new Bun.CryptoHasher(algo);
   let hashed = 0; // how many bytes of the .part the hasher has seen
   let failures = 0;
+  let reached = false; // a server answered once: a refused connection after that is worth a retry
   const meter = progressMeter(emit);
   const restartPart = async (part: string) => {
     await truncate(part, 0).catch(() => {});
@@ -135,9 +153,11 @@ async function run(job: Job, opts: PullOptions, env: Env): Promise<PullResult> {
     let have = part ? sizeOrZero(part) : 0;
     if (part && job.size !== null && have > job.size) have = await restartPart(part);
     if (part && job.size !== null && have === job.size) return "done";
-    const res = await fetch(job.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal }).catch((e: Error) => {
+    const res = await fetch(job.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal }).catch((e: NodeJS.ErrnoException) => {
+      if (!reached && !signal?.aborted && UNREACHABLE.has(e.code ?? "")) throw unreachable(job, e);
       throw new Transient(e.message);
     });
+    reached = true;
     const drop = () => res.body?.cancel().catch(() => {});
     if (res.status === 416 && part && have > 0) {
       await drop();
@@ -180,6 +200,19 @@ async function run(job: Job, opts: PullOptions, env: Env): Promise<PullResult> {
       if (!job.digest && job.size === null && total !== null && existsSync(job.dest!) && sizeOrZero(job.dest!) === total) {
         await drop();
         return "present";
+      }
+    }
+    if (total !== null) {
+      // known before a byte is written: a wrong size or a full disk fails now, not after gigabytes
+      if (job.size !== null && total !== job.size) {
+        await drop();
+        throw new SonaError("download_failed", `the server announces ${total} bytes for ${job.name}, but its published size is ${job.size}; not downloading it (${job.url})`);
+      }
+      await mkdir(dirname(part), { recursive: true });
+      const free = freeBytes(dirname(part));
+      if (free !== null && free < total - have) {
+        await drop();
+        throw new SonaError("insufficient_storage", `not enough disk space in ${dirname(part)}: ${job.name} needs ${formatMiB(total - have)} more, ${formatMiB(free)} is free`);
       }
     }
     await mkdir(dirname(part), { recursive: true });
@@ -239,6 +272,15 @@ async function run(job: Job, opts: PullOptions, env: Env): Promise<PullResult> {
   };
   if (job.size !== null && size !== job.size) throw await fail(`size mismatch for ${job.name}: expected ${job.size} bytes, got ${size}`);
   if (job.digest && hex !== job.digest.hex) throw await fail(`checksum mismatch for ${job.name}: expected ${job.digest.algo} ${job.digest.hex}, got ${hex}`);
+  if (!job.digest) {
+    // nothing published to check it against (a URL): it must at least be a model whisper.cpp can use
+    try {
+      await validateDownloadedModel(part);
+    } catch (e) {
+      await rm(part, { force: true });
+      throw new SonaError("invalid_model", `the download from ${job.url} is not a whisper.cpp or VAD model (${(e as Error).message.replace(/: [^:]*\.part$/, "")}); it was deleted`, { cause: e });
+    }
+  }
   await rename(part, dest);
   const verified: Verified = job.digest?.algo ?? (job.size !== null ? "size" : "none");
   if (!job.digest) {
@@ -248,6 +290,16 @@ async function run(job: Job, opts: PullOptions, env: Env): Promise<PullResult> {
 }
 
 // ---- the download's file and HTTP helpers ----
+
+/** free bytes for an unprivileged writer, or null when the file system does not say */
+function freeBytes(dir: string): number | null {
+  try {
+    const s = statfsSync(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return null;
+  }
+}
 
 /** a file's size in bytes, or 0 when it does not exist */
 function sizeOrZero(path: string): number {

@@ -30,6 +30,8 @@ export interface ModelEntry {
   size: number | null;
   sha256: string | null;
   sha1: string | null;
+  /** a speech model, or a voice activity detection model (Silero) for the VAD options */
+  kind: "whisper" | "vad";
 }
 
 export interface Digest {
@@ -96,7 +98,8 @@ export function hubEndpoint(env: Env = process.env): string {
 
 function fromRow(repo: string, [name, size, sha256, sha1]: Row, env: Env): ModelEntry {
   const file = fileNameFor(name);
-  return { name, file, url: `${hubEndpoint(env)}/${repo}/resolve/main/${file}`, size, sha256, sha1 };
+  const kind = repo === VAD_REPO || name.startsWith("silero") ? "vad" : "whisper";
+  return { name, file, url: `${hubEndpoint(env)}/${repo}/resolve/main/${file}`, size, sha256, sha1, kind };
 }
 
 interface Override {
@@ -139,6 +142,7 @@ export function listRegistry(env: Env = process.env): ModelEntry[] {
         size: o.size !== undefined ? o.size : base.size,
         sha256: o.sha256 !== undefined ? o.sha256 : base.sha256,
         sha1: o.sha1 !== undefined ? o.sha1 : base.sha1,
+        kind: base.kind,
       });
     }
   }

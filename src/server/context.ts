@@ -47,6 +47,11 @@ export class ServerContext {
   /** the transcription holding the gate, for a busy answer's Retry-After */
   job: RunningJob | null = null;
   private loaded: LoadedModel | null = null;
+  /**
+   * The model the idle timer unloaded (Ollama's keep-alive): the next transcription loads it again
+   * instead of answering 503. An explicit load or unload forgets it.
+   */
+  idleUnloaded: LoadedModel | null = null;
 
   constructor(options: ServerOptions) {
     this.engine = options.engine;
@@ -80,6 +85,7 @@ export class ServerContext {
   }
 
   recordLoad(path: string, options: LoadOptions): void {
+    this.idleUnloaded = null;
     this.loaded = { path, gpuDevice: options.gpuDevice, noGpu: options.noGpu ?? false, file: fileIdentity(path), loadedAt: Math.floor(Date.now() / 1000) };
   }
 }

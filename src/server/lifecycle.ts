@@ -109,7 +109,10 @@ export async function shutdown(ctx: ServerContext, server: Server<unknown>, opts
   await Promise.race([ctx.engine.close(), sleep(2000)]);
 }
 
-/** Unloads the model after `ms` with the gate free; any load or transcription restarts the clock. */
+/**
+ * Unloads the model after `ms` with the gate free; any load or transcription restarts the clock.
+ * The context remembers the model, and the next transcription reloads it (routes/transcriptions.ts).
+ */
 export function startIdleUnload(ctx: ServerContext, ms: number): () => void {
   if (!(ms > 0)) return () => {};
   let timer: Timer | undefined;
@@ -128,9 +131,11 @@ export function startIdleUnload(ctx: ServerContext, ms: number): () => void {
     const lease = ctx.gate.tryAcquire();
     if (!lease) return; // someone took the gate since; its release schedules us again
     try {
-      if (ctx.engine.model) {
-        ctx.log("model unload timeout expired; unloading model");
+      const model = ctx.model;
+      if (model) {
+        ctx.log("model unload timeout expired; unloading model (the next transcription loads it again)");
         await ctx.engine.unload();
+        ctx.idleUnloaded = model;
       }
     } catch (err) {
       ctx.log(`idle unload failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -97,7 +97,10 @@ function audioOperation(summary: string, description: string, operationId: strin
     responses: {
       200: {
         description: "The transcript in `response_format`, or a stream",
-        headers: { "Server-Timing": { description: "decode, language and inference times (ms)", schema: { type: "string" } } },
+        headers: {
+          "Server-Timing": { description: "decode, language and inference times (ms)", schema: { type: "string" } },
+          "X-Sona-Warning": { description: "a warning about the input (e.g. a truncated WAV file), when there is one", schema: { type: "string" } },
+        },
         content: {
           // anyOf, not oneOf: every verbose_json body also has json's fields, so it matches both
           "application/json": { schema: { anyOf: [ref("Transcription"), ref("TranscriptionVerbose"), ref("TranscriptionDiarized")] } },
@@ -123,7 +126,7 @@ const docs = {
     summary: "Readiness: is a model loaded?",
     description: "Never waits for a running transcription.",
     operationId: "readyCheck",
-    responses: { ...ok("A model is loaded", "Ready"), 503: { description: "No model is loaded", content: jsonContent(ref("NotReady")) }, ...errors() },
+    responses: { ...ok("A model is loaded, or was unloaded while idle and loads again on the next transcription", "Ready"), 503: { description: "No model is loaded", content: jsonContent(ref("NotReady")) }, ...errors() },
   },
   loadModel: {
     tags: ["models"],

@@ -141,7 +141,7 @@ class Client:
         return self._call("GET", "/health")
 
     def ready(self) -> Dict[str, Any]:
-        """{"status": "ready", "model": ...} or, with no model loaded, {"status": "not_ready", ...}."""
+        """{"status": "ready" or "unloaded_idle", "model": ...} or, with no model loaded, {"status": "not_ready", ...}."""
         return self._call("GET", "/ready", accept_status=(503,))
 
     def load_model(self, path_or_name: str, **options: Any) -> Dict[str, Any]:

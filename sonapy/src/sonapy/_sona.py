@@ -90,7 +90,7 @@ class Sona:
         return self._client.health()
 
     def ready(self) -> Dict[str, Any]:
-        """GET /ready: {"model", "status": "ready"}, or {"message", "status": "not_ready"} (not raised)."""
+        """GET /ready: {"model", "status": "ready" or "unloaded_idle"}, or {"message", "status": "not_ready"} (not raised)."""
         return self._client.ready()
 
     def load_model(self, path_or_name: Union[str, "os.PathLike[str]"], **options: Any) -> Dict[str, Any]:

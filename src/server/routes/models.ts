@@ -78,6 +78,7 @@ export function modelRoutes(ctx: ServerContext) {
       "/v1/models",
       async ({ request }) => {
         using _lease = await ctx.gate.acquire(request.signal);
+        ctx.idleUnloaded = null; // asked for: no reload on demand
         if (ctx.engine.model) {
           await ctx.engine.unload();
           ctx.log("unloaded the model");

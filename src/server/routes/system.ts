@@ -1,5 +1,6 @@
 // Liveness and readiness. Neither touches the gate or the engine's queue, so both answer at once
 // while a transcription runs (the original's /ready waited for it).
+import { basename } from "node:path";
 import { Elysia } from "elysia";
 import type { ServerContext } from "../context.ts";
 import { DOCS } from "../openapi.ts";
@@ -13,7 +14,10 @@ export function systemRoutes(ctx: ServerContext) {
       () => {
         const model = ctx.modelName;
         // the original's bodies, kept as they were (not the error envelope): owners poll this
-        return model ? json({ model, status: "ready" }) : json({ message: "no model loaded", status: "not_ready" }, 503);
+        if (model) return json({ model, status: "ready" });
+        // unloaded by the idle timer: still ready, the next transcription loads it again
+        if (ctx.idleUnloaded) return json({ model: basename(ctx.idleUnloaded.path), status: "unloaded_idle" });
+        return json({ message: "no model loaded", status: "not_ready" }, 503);
       },
       { detail: DOCS.ready },
     );

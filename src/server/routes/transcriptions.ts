@@ -2,6 +2,7 @@
 // route reaches it too). Order matters and follows the original: the gate is tried and the model
 // checked before a byte of the body is read, so a busy or empty server answers at once; the
 // upload then streams to a temp file; the gate and the file are released on every path.
+import { basename } from "node:path";
 import type { Server } from "bun";
 import { Elysia } from "elysia";
 import type { TranscriptResult } from "../../engine/index.ts";
@@ -31,7 +32,7 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
   let upload: Upload | undefined;
   let streaming = false;
   try {
-    if (!ctx.engine.model) throw noModelError();
+    if (!ctx.engine.model) await reloadAfterIdle(ctx);
     // an upload or a non-streamed hour of audio may leave the socket quiet for a long time
     server?.timeout(request, 0);
     const started = performance.now();
@@ -59,18 +60,37 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
       });
     }
 
-    const result = await run(ctx, path, options, request.signal);
-    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments, logprobs: options.logprobs });
+    const warnings: string[] = [];
+    const result = await run(ctx, path, options, request.signal, undefined, warnings);
+    const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments, logprobs: options.logprobs, warnings });
     if (ctx.verbose) {
       ctx.log(`transcribed ${result.duration.toFixed(1)} s (${upload.file.bytes} bytes) in ${Math.round(performance.now() - started)} ms, ${options.responseFormat}`);
     }
-    return new Response(body, { headers: { "content-type": contentType, "server-timing": serverTiming(result) } });
+    const headers: Record<string, string> = { "content-type": contentType, "server-timing": serverTiming(result) };
+    if (warnings.length) headers["x-sona-warning"] = warnings.join("; ");
+    return new Response(body, { headers });
   } finally {
     if (!streaming) {
       await upload?.dispose();
       lease.release();
     }
   }
+}
+
+/** The model the idle timer unloaded is loaded again, with its options, under the caller's lease. */
+async function reloadAfterIdle(ctx: ServerContext): Promise<void> {
+  const idle = ctx.idleUnloaded;
+  if (!idle) throw noModelError();
+  const options = { gpuDevice: idle.gpuDevice, noGpu: idle.noGpu };
+  const started = performance.now();
+  try {
+    await ctx.engine.load(idle.path, options);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new SonaError("no_model", `the model ${basename(idle.path)} was unloaded while idle and could not be loaded again: ${why}`, { cause: err });
+  }
+  ctx.recordLoad(idle.path, options);
+  ctx.log(`loaded model ${basename(idle.path)} again after the idle unload in ${Math.round(performance.now() - started)} ms`);
 }
 
 /** Decode + inference, aborted by the client going away or by shutdown running out of patience. */
@@ -80,6 +100,7 @@ async function run(
   options: TranscribeOptions,
   clientSignal: AbortSignal,
   emit?: (event: StreamEvent) => void,
+  warnings?: string[],
 ): Promise<TranscriptResult> {
   const signal = AbortSignal.any([clientSignal, ctx.shutdown.signal]);
   const job = (ctx.job = new RunningJob());
@@ -88,7 +109,11 @@ async function run(
     emit?.(event);
   };
   try {
-    return await transcribeFile(ctx.engine, path, options, { signal, onEvent });
+    const onAudio = (audio: { warnings: string[] }) => {
+      warnings?.push(...audio.warnings);
+      if (ctx.verbose) for (const w of audio.warnings) ctx.log(`warning: ${w}`);
+    };
+    return await transcribeFile(ctx.engine, path, options, { signal, onEvent, onAudio });
   } catch (err) {
     if (ctx.shutdown.signal.aborted && !clientSignal.aborted) {
       throw new SonaError("aborted", "transcription aborted: the server is shutting down", { status: 503, cause: err });

@@ -19,6 +19,13 @@ const EXAMPLES: Record<string, string[]> = {
     "sona transcribe base.en *.m4a -f srt -o subtitles/   # one file per input",
     "cat talk.mp3 | sona transcribe base.en - -f text",
     "sona transcribe tiny interview.m4a -l de --translate -f verbose_json",
+    "sona transcribe base.en lecture.mp4 --stable-timestamps -f srt  # speech only",
+    "sona transcribe base.en call.wav --diarize -f verbose_json     # stereo speakers",
+  ],
+  vad: [
+    "sona vad meeting.wav",
+    "sona vad call.mp3 --vad-threshold 0.6 --vad-min-silence-duration-ms 500",
+    "sona vad talk.m4a --vad-model ~/models/ggml-silero-v5.1.2.bin -o spans.json",
   ],
   serve: [
     "sona serve base.en --port 0",

@@ -14,15 +14,7 @@ const isVadTunable = (spec: { field: string }) => spec.field.startsWith("vad_");
 export default defineCommand({
   meta: {
     name: "vad",
-    description: [
-      "Find the speech in an audio file with the Silero VAD (embedded: silero-v6.2.0).",
-      "Prints {model, duration, speech_duration, spans: [{start, end}]} in seconds.",
-      "",
-      "Examples:",
-      "  sona vad meeting.wav",
-      "  sona vad call.mp3 --vad-threshold 0.6 --vad-min-silence-duration-ms 500",
-      "  sona vad talk.m4a --vad-model ~/models/ggml-silero-v5.1.2.bin -o spans.json",
-    ].join("\n"),
+    description: "Find the speech in an audio file (Silero VAD, embedded); JSON spans in seconds on stdout",
   },
   args: {
     audio: { type: "positional", description: "Audio or video file" },

@@ -83,7 +83,7 @@ describe("progress and partial results", () => {
     expect(await proc.exited).toBe(130);
     await err.finished;
     expect(err.text).toContain("the transcript is partial");
-    expect(Object.keys(JSON.parse(readFileSync(file, "utf8")))).toEqual(["text"]);
+    expect(Object.keys(JSON.parse(readFileSync(file, "utf8")))).toEqual(["text", "usage"]);
   });
 
   test("on a terminal, a final line gives the duration, the time taken and the speed", () => {

@@ -70,7 +70,7 @@ export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promi
     if (stat.isDirectory()) throw new SonaError("invalid_audio", `not a regular file: ${path} is a directory`);
     if (isatty(fh.fd)) throw new SonaError("invalid_audio", `${path} is a terminal: pipe audio into sona (cat talk.mp3 | sona transcribe base.en -)`);
     if (stat.isFIFO() || stat.isSocket() || stat.isCharacterDevice()) {
-      return stream(fh.createReadStream({ autoClose: false }));
+      return await stream(fh.createReadStream({ autoClose: false }));
     }
     if (!stat.isFile()) throw new SonaError("invalid_audio", `not a regular file or a pipe: ${path}`);
     if (stat.size === 0) throw new SonaError("invalid_audio", "audio file contains no samples");

@@ -122,11 +122,14 @@ function flagRow(name: string, def: ArgDef): [string, string] {
     return [`    --no-${name}`, (def as { negativeDescription?: string }).negativeDescription ?? NEGATIVE[name] ?? `Turn off ${name}`];
   }
   let value = "";
+  let values = "";
   if (def.type !== "boolean") value = spec?.values ? ` <${spec.values.join("|")}>` : ` <${spec?.kind === "int" || spec?.kind === "float" ? "n" : "value"}>`;
+  // a long list of values goes into the description, where it wraps: the flag column cannot
+  if (value.length > 32) [value, values] = [" <value>", `: ${spec!.values!.join(", ")}`];
   const dflt = "default" in def && def.default !== undefined ? def.default : spec?.default;
   const described = /\(default/.test(def.description ?? "");
   const shownDefault = dflt !== undefined && dflt !== false && def.type !== "boolean" && !described ? ` (default: ${dflt})` : "";
-  return [`${alias ? `-${alias}, ` : "    "}--${name}${value}`, `${def.description ?? ""}${shownDefault}`];
+  return [`${alias ? `-${alias}, ` : "    "}--${name}${value}`, `${def.description ?? ""}${values}${shownDefault}`];
 }
 
 export async function renderHelp(cmd: CommandDef<ArgsDef>, parent: CommandDef<ArgsDef> | undefined, width = terminalWidth()): Promise<string> {

@@ -43,6 +43,11 @@ export function flagFor(field: string): string {
   return spec?.flag === false ? field : `--${NEGATED[field] ? `no-${NEGATED[field]}` : flagName(field, spec?.flag)}`;
 }
 
+/** An option error's message with the field spelled as the flag ("'vad_threshold'" -> "--vad-threshold"). */
+export function flagMessage(err: { message: string; param: string | null }): string {
+  return err.param ? err.message.replace(`'${err.param}'`, flagFor(err.param)) : err.message;
+}
+
 /** Maps parsed CLI args back to form-field names for parseOptions(). */
 export function rawOptions(args: Record<string, unknown>, pick: OptionFilter = every): Record<string, RawValue> {
   const raw: Record<string, RawValue> = {};

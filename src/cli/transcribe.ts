@@ -11,7 +11,7 @@ import { createLiveRenderer, isLiveFormat, type LiveRenderer } from "../format/l
 import { prepareModel } from "../models/index.ts";
 import { parseOptions, type TranscribeOptions } from "../options.ts";
 import { transcribeFile } from "../transcribe.ts";
-import { flagFor, optionArgs, rawOptions, verboseArg } from "./args.ts";
+import { flagMessage, optionArgs, rawOptions, verboseArg } from "./args.ts";
 import { UsageError } from "./index.ts";
 import { checkWritable, parseFormats, planTargets, writeTarget, type Target } from "./outputs.ts";
 import { createProgress, formatDuration } from "./progress.ts";
@@ -38,7 +38,7 @@ export default defineCommand({
       options = parseOptions({ ...rawOptions(args), response_format: formats?.[0] });
     } catch (err) {
       if (!isSonaError(err)) throw err;
-      throw new UsageError(err.param ? err.message.replace(`'${err.param}'`, flagFor(err.param)) : err.message);
+      throw new UsageError(flagMessage(err));
     }
     if (inputs.filter((i) => i === "-").length > 1) throw new UsageError("standard input ('-') can be read only once");
     const plans = planTargets(inputs, formats, args.output as string | undefined);

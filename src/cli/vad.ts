@@ -6,7 +6,7 @@ import { isSonaError } from "../errors.ts";
 import { speechJson } from "../format/speech.ts";
 import { parseVadParams } from "../options.ts";
 import { detectSpeechInFile } from "../transcribe.ts";
-import { flagFor, optionArgs, rawOptions, verboseArg } from "./args.ts";
+import { flagMessage, optionArgs, rawOptions, verboseArg } from "./args.ts";
 import { UsageError } from "./index.ts";
 
 const isVadTunable = (spec: { field: string }) => spec.field.startsWith("vad_");
@@ -28,7 +28,7 @@ export default defineCommand({
       vad = parseVadParams(rawOptions(args, isVadTunable));
     } catch (err) {
       if (!isSonaError(err)) throw err;
-      throw new UsageError(err.param ? err.message.replace(`'${err.param}'`, flagFor(err.param)) : err.message);
+      throw new UsageError(flagMessage(err));
     }
     const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
     try {

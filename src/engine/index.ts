@@ -3,8 +3,8 @@
 // other Engine (see test/fake-engine.ts) to the server.
 import { SonaError } from "../errors.ts";
 import { DEFAULT_FLASH_ATTN } from "./defaults.ts";
-import { chooseLibrary, type LibraryChoice } from "./library.ts";
 import type { SpeechSpan } from "../vad/params.ts";
+import { chooseLibrary, type LibraryChoice } from "./library.ts";
 import type { DecodeOptions, FromWorker, ModelDetails, ToWorker, VadRun } from "./protocol.ts";
 import type { EngineEvent, TranscriptResult } from "./types.ts";
 
@@ -102,8 +102,7 @@ export class WhisperEngine implements Engine {
         // the samples' buffer moves to the worker: no copy of what may be an hour of audio
         const reply = await this.post({ type: "run", samples, options, abort: this.abortFlag }, [samples.buffer as ArrayBuffer], onEvent);
         if (reply.type === "done") return reply.result;
-        if (reply.type === "failed") throw new SonaError(reply.code, reply.message, reply.code === "invalid_model" ? { param: "vad_model" } : {});
-        throw new SonaError("internal_error", `unexpected engine reply ${reply.type}`);
+        throw replyError(reply);
       } finally {
         signal?.removeEventListener("abort", abort);
       }
@@ -114,8 +113,7 @@ export class WhisperEngine implements Engine {
     await this.start();
     const reply = await this.enqueue(() => this.post({ type: "vad", samples, vad }, [samples.buffer as ArrayBuffer]));
     if (reply.type === "spans") return { spans: reply.spans, vadMs: reply.vadMs };
-    if (reply.type === "failed") throw new SonaError(reply.code, reply.message, reply.code === "invalid_model" ? { param: "vad_model" } : {});
-    throw new SonaError("internal_error", `unexpected engine reply ${reply.type}`);
+    throw replyError(reply);
   }
 
   async close(): Promise<void> {
@@ -151,6 +149,12 @@ export class WhisperEngine implements Engine {
     this.pending = undefined;
     pending?.resolve(m);
   }
+}
+
+/** A run's failure; the only model a run loads is the VAD model, so a bad one is vad_model's fault. */
+function replyError(m: FromWorker): SonaError {
+  if (m.type !== "failed") return new SonaError("internal_error", `unexpected engine reply ${m.type}`);
+  return new SonaError(m.code, m.message, m.code === "invalid_model" ? { param: "vad_model" } : {});
 }
 
 function failure(m: FromWorker): string {

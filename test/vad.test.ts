@@ -82,6 +82,20 @@ describe("the VAD pass", () => {
   }, 120_000);
 });
 
+describe("the one-thread VAD patch changes no result", () => {
+  test("whisper-cli from the unpatched source (ggml's thread pool) finds the same spans on jfk.wav's first 2 s", async () => {
+    // unpatched, a 32 ms chunk costs ~240 ms on 2 cores: 2 s of audio is about 15 s of work (more on a busy machine)
+    const { samples } = await decodeAudio(JFK);
+    const short = join(dir, "jfk-2s.wav");
+    await Bun.write(short, wavBytes(samples.subarray(0, 16000 * 2)));
+    const reference = whisperCliVadSpans(short, DEFAULT_VAD_PARAMS, "whisper-cli-reference");
+    expect(reference.length).toBeGreaterThan(0);
+    expect(whisperCliVadSpans(short, DEFAULT_VAD_PARAMS)).toEqual(reference);
+    const ours = (await detect(samples.subarray(0, 16000 * 2))).map((s) => ({ start: round2(s.start), end: round2(s.end) }));
+    expect(ours).toEqual(reference);
+  }, 300_000);
+});
+
 describe("transcription with VAD (synthetic model: positions only, the words mean nothing)", () => {
   test("without VAD the model writes text over the silences; stable_timestamps keeps every segment inside a speech span", async () => {
     const silences = spoken.silences.filter((s) => s.end - s.start >= 2);
@@ -197,9 +211,9 @@ describe("sampling (synthetic model)", () => {
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** whisper-cli --vad logs each span it keeps ("Including segment i: a - b"), ends plus the overlap but the last. */
-function whisperCliVadSpans(wav: string, p: VadParams): SpeechSpan[] {
+function whisperCliVadSpans(wav: string, p: VadParams, cli = "whisper-cli"): SpeechSpan[] {
   const args = [
-    join(root, "lib/whisper-cli"), "-m", MICRO_EN, "-f", wav, "-t", "1", "-nf", "-bs", "1", "-bo", "1", "--vad", "-vm", VENDORED_VAD_PATH,
+    join(root, "lib", cli), "-m", MICRO_EN, "-f", wav, "-t", "1", "-nf", "-bs", "1", "-bo", "1", "--vad", "-vm", VENDORED_VAD_PATH,
     "-vt", String(p.threshold), "-vspd", String(p.minSpeechMs), "-vsd", String(p.minSilenceMs), "-vp", String(p.speechPadMs), "-vo", String(p.samplesOverlap),
   ];
   const run = Bun.spawnSync(args, { stdout: "ignore", stderr: "pipe" });

@@ -1,5 +1,5 @@
-// Property-based fuzzing of the parsers that see untrusted input: WAV files, model files and
-// transcription options (the multipart handling is fuzzed in test/server-fuzz.test.ts).
+// Property-based fuzzing of the parsers that see untrusted input: WAV files, model files,
+// transcription options, and the Host and Origin headers every request passes first.
 // Inputs are valid fixtures mutated the ways real bad files are bad: truncation, bit flips, lying
 // or huge sizes, zero and absurd rates and channel counts, wrong magic. Every input must end in a
 // valid result or a clean SonaError, quickly, with bounded output and no temp file left behind.
@@ -14,7 +14,10 @@ import { decodeAudio, parseWav } from "../src/audio/index.ts";
 import { isSonaError } from "../src/errors.ts";
 import { validateModelFile } from "../src/models/validate.ts";
 import { OPTION_SPECS, parseOptions } from "../src/options.ts";
+import { createApp } from "../src/server/app.ts";
+import { hostName, hostPolicy } from "../src/server/hosts.ts";
 import { modelBytes } from "../scripts/make-test-model.ts";
+import { FakeEngine } from "./fake-engine.ts";
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const runs = (n: number) => Math.round(n * SCALE);
@@ -146,6 +149,30 @@ describe("fuzz", () => {
         }
       }),
       { numRuns: runs(4000), seed: 4 },
+    );
+  });
+
+  test("Host and Origin headers: 200 only for allowed names, otherwise 403 in the error format; never a 5xx", async () => {
+    const app = createApp({ engine: new FakeEngine(), log: () => {}, allowedHosts: ["sona.example.org"] });
+    const policy = hostPolicy({ allowed: ["sona.example.org"] });
+    const label = fc.oneof(fc.constantFrom("localhost", "127.0.0.1", "[::1]", "sona.example.org", "evil.example", "0x7f.1", "2130706433", "xn--e1a", "LOCALHOST.", ""), fc.string({ maxLength: 30 }));
+    const host = fc.tuple(label, fc.oneof(fc.constant(""), fc.nat({ max: 70000 }).map((p) => `:${p}`), fc.string({ maxLength: 6 }))).map(([h, p]) => h + p);
+    const origin = fc.oneof(fc.constant(null), host.map((h) => `http://${h}`), fc.constantFrom("null", "file://", "https://localhost.evil.example"), fc.string({ maxLength: 40 }));
+    // header values the Fetch API accepts at all (no CR/LF/NUL)
+    const legal = (v: string) => !/[\0\r\n]/.test(v) && v.trim() === v;
+    await fc.assert(
+      fc.asyncProperty(host, origin, async (h, o) => {
+        fc.pre(legal(h) && (o === null || legal(o)));
+        const headers: Record<string, string> = { host: h };
+        if (o !== null) headers.origin = o;
+        const res = await app.handle(new Request("http://127.0.0.1/v1/models", { headers }));
+        const allowed = policy.allowsHost(h) && (o === null || policy.allowsOrigin(o));
+        expect(res.status).toBe(allowed ? 200 : 403);
+        if (!allowed) expect((await res.json()).error.code).toBe("forbidden");
+        // an allowed name is always a loopback name or address, or the configured one
+        if (allowed) expect(hostName(h)).toMatch(/^(localhost|.*\.localhost|127\.\d+\.\d+\.\d+|\[::1\]|sona\.example\.org)$/);
+      }),
+      { numRuns: runs(3000), seed: 5 },
     );
   });
 });

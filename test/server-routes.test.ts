@@ -59,9 +59,42 @@ describe("runner routes", () => {
     for (const origin of ["http://localhost:3000", "http://127.0.0.1", "https://[::1]:8443"]) {
       expect((await fetch(`${base}/health`, { headers: { origin } })).status).toBe(200);
     }
-    // the server's own origin (Swagger UI on a server bound to a LAN address)
-    expect((await fetch(`${base}/health`, { headers: { origin: "http://192.168.1.5:8080", host: "192.168.1.5:8080" } })).status).toBe(200);
-    await expectError(await fetch(`${base}/health`, { headers: { origin: "http://192.168.1.5:8080", host: "192.168.1.6:8080" } }), 403, "forbidden");
+    // Origin is checked against the allow-list, never against Host (which the page chooses too)
+    await expectError(await fetch(`${base}/health`, { headers: { origin: "http://192.168.1.5:8080", host: "127.0.0.1" } }), 403, "forbidden");
+  });
+
+  test("DNS rebinding: a Host that is not on the allow-list is 403 on every route, whatever the Origin", async () => {
+    const port = new URL(base).port;
+    const evil = `rebind.evil.example:${port}`;
+    for (const headers of [{ host: evil }, { host: evil, origin: `http://${evil}` }] as Record<string, string>[]) {
+      await expectError(await fetch(`${base}/v1/models`, { headers }), 403, "forbidden");
+      await expectError(await fetch(`${base}/health`, { headers }), 403, "forbidden");
+      // the probe the issue saw: whether a path exists on this machine
+      const probe = await fetch(`${base}/v1/models/load`, { method: "POST", headers, body: JSON.stringify({ path: "/etc/passwd" }) });
+      expect(await expectError(probe, 403, "forbidden")).toContain("rebind.evil.example");
+      await expectError(await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", headers, body: audioForm() }), 403, "forbidden");
+      await expectError(await fetch(`${base}/docs`, { headers }), 403, "forbidden");
+    }
+    expect(engine.loads).toEqual([]);
+    expect(server.leftovers()).toEqual([]);
+    // loopback names and addresses pass
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LOCALHOST.:${port}`]) {
+      expect((await fetch(`${base}/v1/models`, { headers: { host } })).status).toBe(200);
+    }
+  });
+
+  test("--allowed-host: a reverse proxy's name passes as Host and as Origin", async () => {
+    const proxied = startTestServer(engine, { allowedHosts: ["sona.example.org", ".internal.example"] });
+    try {
+      for (const host of ["sona.example.org", "sona.example.org:443", "a.internal.example", "internal.example"]) {
+        expect((await fetch(`${proxied.base}/health`, { headers: { host, origin: `https://${host}` } })).status).toBe(200);
+      }
+      await expectError(await fetch(`${proxied.base}/health`, { headers: { host: "evil.example.org" } }), 403, "forbidden");
+      await expectError(await fetch(`${proxied.base}/health`, { headers: { host: "sona.example.org", origin: "https://evil.example.org" } }), 403, "forbidden");
+      await expectError(await fetch(`${proxied.base}/health`, { headers: { host: "xinternal.example" } }), 403, "forbidden");
+    } finally {
+      await proxied.close();
+    }
   });
 });
 

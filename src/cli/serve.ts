@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { defineCommand } from "citty";
 import { WhisperEngine } from "../engine/index.ts";
 import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
+import { parseAllowedHosts } from "../server/hosts.ts";
 import { getCommit, VERSION } from "../version.ts";
 import { verboseArg } from "./args.ts";
 import { UsageError } from "./index.ts";
@@ -32,6 +33,10 @@ export default defineCommand({
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
     "unload-timeout": { type: "string", description: "Unload the model after this long without requests (30s, 5m, 1h; 0 = never; env SONA_UNLOAD_TIMEOUT)" },
     "api-key": { type: "string", description: "Require Authorization: Bearer <key> on every route but /health (env SONA_API_KEY)" },
+    "allowed-host": {
+      type: "string",
+      description: "Also answer to this Host name (a reverse proxy's; comma-separated or repeated; .example.com = any subdomain; env SONA_ALLOWED_HOSTS)",
+    },
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
     ...verboseArg,
   },
@@ -40,7 +45,16 @@ export default defineCommand({
     const log = (line: string) => process.stderr.write(`sona: ${line}\n`);
     const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
     const apiKey = (args["api-key"] as string | undefined) || process.env.SONA_API_KEY || undefined;
-    const ctx = new ServerContext({ engine, maxUploadBytes: settings.maxUpload, tmpDir: settings.tmpDir, verbose: Boolean(args.verbose), log, apiKey });
+    const ctx = new ServerContext({
+      engine,
+      maxUploadBytes: settings.maxUpload,
+      tmpDir: settings.tmpDir,
+      verbose: Boolean(args.verbose),
+      log,
+      apiKey,
+      host: settings.host,
+      allowedHosts: settings.allowedHosts,
+    });
     if (!isLoopback(settings.host)) {
       log(`warning: listening on ${settings.host}, which is reachable from other machines${apiKey ? "" : " and has no --api-key"}`);
     }
@@ -77,6 +91,7 @@ interface Settings {
   maxUpload: number;
   unloadTimeoutMs: number;
   tmpDir: string;
+  allowedHosts: string[];
 }
 
 function readSettings(args: Record<string, unknown>): Settings {
@@ -92,7 +107,8 @@ function readSettings(args: Record<string, unknown>): Settings {
   }
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, tmpDir };
+  const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), process.env.SONA_ALLOWED_HOSTS]);
+  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, tmpDir, allowedHosts };
 }
 
 function isDirectory(path: string): boolean {

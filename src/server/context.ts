@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { basename } from "node:path";
 import type { Engine, LoadOptions } from "../engine/index.ts";
 import { BusyGate } from "./busy.ts";
+import { type HostPolicy, hostPolicy } from "./hosts.ts";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
 
@@ -20,6 +21,10 @@ export interface ServerOptions {
   verbose?: boolean;
   /** when set, every route but /health needs `Authorization: Bearer <apiKey>` */
   apiKey?: string;
+  /** the address the server is bound to: its names pass the Host and Origin checks */
+  host?: string;
+  /** more host names to answer to (--allowed-host, SONA_ALLOWED_HOSTS; see hosts.ts) */
+  allowedHosts?: readonly string[];
 }
 
 /** The model as it was loaded, to make a repeated load of the same file and options a no-op. */
@@ -41,6 +46,8 @@ export class ServerContext {
   readonly verbose: boolean;
   readonly apiKey?: string;
   readonly log: (line: string) => void;
+  /** the Host and Origin allow-list */
+  readonly hosts: HostPolicy;
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
   private loaded: LoadedModel | null = null;
@@ -52,6 +59,7 @@ export class ServerContext {
     this.verbose = options.verbose ?? false;
     this.apiKey = options.apiKey || undefined;
     this.log = options.log ?? ((line) => console.error(line));
+    this.hosts = hostPolicy({ bound: options.host, allowed: options.allowedHosts });
   }
 
   /** The loaded model, or null (also when the engine dropped it on its own). */

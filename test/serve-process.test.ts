@@ -97,12 +97,27 @@ describe("sona serve (child process, real engine)", () => {
       [["--port", "99999"], {}],
       [["--max-upload", "lots"], {}],
       [["--tmp-dir", join(dir, "nope")], {}],
+      [["--upload-idle-timeout", "never"], {}],
     ];
     for (const [args, env] of cases) {
       const run = Bun.spawnSync([SONA, "serve", ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
       expect(run.exitCode).toBe(2);
       expect(run.stdout.toString()).toBe("");
     }
+  }, 30_000);
+
+  test("--upload-idle-timeout ends a stalled upload with 408; --allowed-host adds a name", async () => {
+    const sona = await spawnSona(["--port", "0", "--upload-idle-timeout", "1s", "--allowed-host", "sona.example.org", MICRO_EN]);
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port: sona.ready.port, socket: { data(_s, d) { answer += d.toString("latin1"); } } });
+    let answer = "";
+    socket.write(`POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF`);
+    expect(await until(() => answer.includes("\r\n\r\n{"), 20_000)).toBe(true);
+    expect(answer).toStartWith("HTTP/1.1 408");
+    socket.end();
+    expect((await fetch(`${sona.base}/health`, { headers: { host: "sona.example.org" } })).status).toBe(200);
+    expect((await fetch(`${sona.base}/health`, { headers: { host: "evil.example.org" } })).status).toBe(403);
+    sona.proc.kill("SIGTERM");
+    expect(await sona.proc.exited).toBe(0);
   }, 30_000);
 
   test("--unload-timeout unloads an idle model; /ready turns 503", async () => {

@@ -31,6 +31,11 @@ export default defineCommand({
     port: { type: "string", alias: "p", default: "0", description: "Port (0: the system picks one; read it from the ready line)" },
     "exit-with-parent": { type: "boolean", default: true, description: "Exit when the process that started sona exits (--exit-with-parent=false to keep running)" },
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
+    "upload-idle-timeout": {
+      type: "string",
+      default: "30s",
+      description: "End an upload that sends nothing, or a stream the client stops reading, for this long (frees the server; 0 = never)",
+    },
     "unload-timeout": { type: "string", description: "Unload the model after this long without requests (30s, 5m, 1h; 0 = never; env SONA_UNLOAD_TIMEOUT)" },
     "api-key": { type: "string", description: "Require Authorization: Bearer <key> on every route but /health (env SONA_API_KEY)" },
     "allowed-host": {
@@ -54,6 +59,7 @@ export default defineCommand({
       apiKey,
       host: settings.host,
       allowedHosts: settings.allowedHosts,
+      idleTimeoutMs: settings.uploadIdleTimeoutMs,
     });
     if (!isLoopback(settings.host)) {
       log(`warning: listening on ${settings.host}, which is reachable from other machines${apiKey ? "" : " and has no --api-key"}`);
@@ -90,6 +96,7 @@ interface Settings {
   exitWithParent: boolean;
   maxUpload: number;
   unloadTimeoutMs: number;
+  uploadIdleTimeoutMs: number;
   tmpDir: string;
   allowedHosts: string[];
 }
@@ -105,10 +112,14 @@ function readSettings(args: Record<string, unknown>): Settings {
     const source = args["unload-timeout"] === undefined ? "SONA_UNLOAD_TIMEOUT" : "--unload-timeout";
     throw new UsageError(`invalid ${source} '${timeoutText}': expected a duration such as 30s, 5m or 1h, or 0 to never unload`);
   }
+  const uploadIdleTimeoutMs = parseDuration(String(args["upload-idle-timeout"]));
+  if (uploadIdleTimeoutMs === null) {
+    throw new UsageError(`invalid --upload-idle-timeout '${args["upload-idle-timeout"]}': expected a duration such as 30s or 2m, or 0 for never`);
+  }
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
   const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), process.env.SONA_ALLOWED_HOSTS]);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, tmpDir, allowedHosts };
+  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts };
 }
 
 function isDirectory(path: string): boolean {

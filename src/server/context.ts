@@ -8,6 +8,8 @@ import { BusyGate } from "./busy.ts";
 import { type HostPolicy, hostPolicy } from "./hosts.ts";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
+/** an upload that sends nothing, or a stream nobody reads, for this long is ended (it holds the gate) */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 export interface ServerOptions {
   engine: Engine;
@@ -21,6 +23,8 @@ export interface ServerOptions {
   verbose?: boolean;
   /** when set, every route but /health needs `Authorization: Bearer <apiKey>` */
   apiKey?: string;
+  /** end an upload that sends nothing, or a streamed response nobody reads, for this long (0: never); default 30 s */
+  idleTimeoutMs?: number;
   /** the address the server is bound to: its names pass the Host and Origin checks */
   host?: string;
   /** more host names to answer to (--allowed-host, SONA_ALLOWED_HOSTS; see hosts.ts) */
@@ -43,6 +47,7 @@ export class ServerContext {
   readonly gate = new BusyGate();
   readonly maxUploadBytes: number;
   readonly tmpDir: string;
+  readonly idleTimeoutMs: number;
   readonly verbose: boolean;
   readonly apiKey?: string;
   readonly log: (line: string) => void;
@@ -56,6 +61,7 @@ export class ServerContext {
     this.engine = options.engine;
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.tmpDir = options.tmpDir ?? tmpdir();
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.verbose = options.verbose ?? false;
     this.apiKey = options.apiKey || undefined;
     this.log = options.log ?? ((line) => console.error(line));

@@ -31,10 +31,11 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
   let streaming = false;
   try {
     if (!ctx.engine.model) throw noModelError();
-    // an upload or a non-streamed hour of audio may leave the socket quiet for a long time
+    // an upload or a non-streamed hour of audio may leave the socket quiet for a long time, so
+    // Bun's idle timeout is off; a client that stalls is caught by ctx.idleTimeoutMs instead
     server?.timeout(request, 0);
     const started = performance.now();
-    upload = await receiveUpload(request, { maxFileBytes: ctx.maxUploadBytes, tmpDir: ctx.tmpDir, signal: request.signal });
+    upload = await receiveUpload(request, { maxFileBytes: ctx.maxUploadBytes, tmpDir: ctx.tmpDir, signal: request.signal, idleTimeoutMs: ctx.idleTimeoutMs });
     const fields = translate ? { ...upload.fields, translate: "true" } : upload.fields;
     const options = parseOptions(fields);
     const { path } = upload.file;
@@ -53,6 +54,8 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
           if (ctx.verbose) ctx.log(`stream ended after ${Math.round(performance.now() - started)} ms`);
         },
         onInternalError: (err) => ctx.log(`transcription failed: ${describe(err)}`),
+        idleTimeoutMs: ctx.idleTimeoutMs,
+        onStalled: () => ctx.log(`the client read nothing of its stream for ${Math.round(ctx.idleTimeoutMs / 1000)} s: transcription aborted`),
       });
     }
 

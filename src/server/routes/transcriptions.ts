@@ -25,8 +25,10 @@ export interface TranscriptionRequest {
 }
 
 export async function handleTranscription(ctx: ServerContext, { request, server, translate }: TranscriptionRequest): Promise<Response> {
-  const lease = ctx.gate.tryAcquire();
+  // right after a client cancelled, its abort may still be landing: wait for that, not for a job
+  const lease = await ctx.gate.tryAcquireSoon(undefined, request.signal);
   if (!lease) throw busyError();
+  request.signal.addEventListener("abort", () => lease.leaving(), { once: true });
   let upload: Upload | undefined;
   let streaming = false;
   try {
@@ -47,7 +49,10 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
         dialect: streamDialect(request.headers),
         words: options.words,
         clientSignal: request.signal,
-        run: (emit, gone) => run(ctx, path, options, gone, emit),
+        run: (emit, gone) => {
+          gone.addEventListener("abort", () => lease.leaving(), { once: true });
+          return run(ctx, path, options, gone, emit);
+        },
         finally: async () => {
           await owned.dispose();
           lease.release();

@@ -98,6 +98,8 @@ describe("sona serve (child process, real engine)", () => {
       [["--max-upload", "lots"], {}],
       [["--tmp-dir", join(dir, "nope")], {}],
       [["--upload-idle-timeout", "never"], {}],
+      [["--parent-pid", "me"], {}],
+      [[], { SONA_PARENT_PID: "-1" }],
     ];
     for (const [args, env] of cases) {
       const run = Bun.spawnSync([SONA, "serve", ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
@@ -155,5 +157,40 @@ describe("sona serve (child process, real engine)", () => {
         console.error(`owner killed -> sona gone after ${Math.round(performance.now() - started)} ms`);
       }
     }
+  }, 30_000);
+
+  // `sh -c 'sona serve &'`: the shell exits at once, so sona is an orphan from the start and a
+  // change of its parent pid never comes; the owner names itself with --parent-pid instead
+  for (const via of ["--parent-pid", "SONA_PARENT_PID"]) {
+    test(`started through a shell that exits, sona exits with the owner named by ${via}`, async () => {
+      const owner = Bun.spawn(["sleep", "1000"]);
+      const flag = via === "--parent-pid" ? ` --parent-pid ${owner.pid}` : "";
+      const env = via === "SONA_PARENT_PID" ? { ...process.env, SONA_PARENT_PID: String(owner.pid) } : process.env;
+      const shell = Bun.spawn(["sh", "-c", `"${SONA}" serve --port 0${flag} & echo "pid $!"`], { stdout: "pipe", stderr: "pipe", env });
+      const reader = shell.stdout.getReader();
+      let out = "";
+      while (!/pid \d+/.test(out) || !out.includes('"ready"')) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`no ready line: ${out} ${await new Response(shell.stderr).text()}`);
+        out += new TextDecoder().decode(value);
+      }
+      const pid = Number(/pid (\d+)/.exec(out)![1]);
+      try {
+        expect(await shell.exited).toBe(0); // the shell is gone: sona is an orphan now
+        expect(processGone(pid)).toBe(false);
+        owner.kill("SIGKILL");
+        expect(await until(() => processGone(pid), 15_000)).toBe(true);
+      } finally {
+        if (!processGone(pid)) process.kill(pid, "SIGKILL"); // no orphan outlives a failed run
+      }
+    }, 30_000);
+  }
+
+  test("--parent-pid naming no running process: one line on stderr, exit 1, no ready line", async () => {
+    const gone = Number(Bun.spawnSync(["sh", "-c", "echo $$"]).stdout.toString().trim());
+    const run = Bun.spawnSync([SONA, "serve", "--port", "0", "--parent-pid", String(gone)], { stdout: "pipe", stderr: "pipe" });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout.toString()).toBe("");
+    expect(run.stderr.toString()).toBe(`sona: error: the owner process ${gone} (--parent-pid) is not running\n`);
   }, 30_000);
 });

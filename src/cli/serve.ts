@@ -30,6 +30,10 @@ export default defineCommand({
     host: { type: "string", default: "127.0.0.1", description: "Address to bind" },
     port: { type: "string", alias: "p", default: "0", description: "Port (0: the system picks one; read it from the ready line)" },
     "exit-with-parent": { type: "boolean", default: true, description: "Exit when the process that started sona exits (--exit-with-parent=false to keep running)" },
+    "parent-pid": {
+      type: "string",
+      description: "The owner's pid: exit when that process exits, even if sona was started through a shell that is gone (env SONA_PARENT_PID)",
+    },
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
     "upload-idle-timeout": {
       type: "string",
@@ -66,7 +70,7 @@ export default defineCommand({
     }
     // signals are caught from the start: an owner may stop us while the model loads, or the
     // moment it has read the ready line
-    const watch = watchForShutdown({ exitWithParent: settings.exitWithParent });
+    const watch = watchForShutdown({ exitWithParent: settings.exitWithParent, parentPid: settings.parentPid });
     try {
       if (args.model) await loadModel(ctx, String(args.model));
       if (watch.fired) return;
@@ -94,6 +98,7 @@ interface Settings {
   host: string;
   port: number;
   exitWithParent: boolean;
+  parentPid?: number;
   maxUpload: number;
   unloadTimeoutMs: number;
   uploadIdleTimeoutMs: number;
@@ -116,10 +121,16 @@ function readSettings(args: Record<string, unknown>): Settings {
   if (uploadIdleTimeoutMs === null) {
     throw new UsageError(`invalid --upload-idle-timeout '${args["upload-idle-timeout"]}': expected a duration such as 30s or 2m, or 0 for never`);
   }
+  const pidText = (args["parent-pid"] as string | undefined) ?? (process.env.SONA_PARENT_PID || undefined);
+  const parentPid = pidText === undefined ? undefined : Number(pidText);
+  if (pidText !== undefined && !(/^\d+$/.test(pidText) && parentPid! > 0)) {
+    const source = args["parent-pid"] === undefined ? "SONA_PARENT_PID" : "--parent-pid";
+    throw new UsageError(`invalid ${source} '${pidText}': expected a process id`);
+  }
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
   const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), process.env.SONA_ALLOWED_HOSTS]);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts };
+  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts };
 }
 
 function isDirectory(path: string): boolean {

@@ -1,8 +1,11 @@
 // The command line: the one place that exits the process. Subcommands load lazily so that
 // `--help` and `--version` stay fast. Exit codes: 0 ok, 1 failure, 2 usage error.
 import { type ArgsDef, type CommandDef, defineCommand, runCommand, renderUsage } from "citty";
+import { setting } from "../config.ts";
 import { isSonaError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { UsageError } from "./usage.ts";
+
 
 const subCommands = {
   transcribe: () => import("./transcribe.ts").then((m) => m.default),
@@ -21,8 +24,6 @@ export const main = defineCommand({
   args: { verbose: { type: "boolean", alias: "v", description: "Show whisper.cpp and ffmpeg logs on stderr" } },
   subCommands,
 });
-
-export class UsageError extends Error {}
 
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 
@@ -83,7 +84,7 @@ export async function runCli(argv: string[]): Promise<never> {
       const { cmd, parent } = await resolve(argv);
       const usage = await renderUsage(cmd, parent);
       // citty colours unless NO_COLOR is exactly "1"; honour any NO_COLOR, and never colour a pipe
-      process.stdout.write(`${process.stdout.isTTY && !process.env.NO_COLOR ? usage : stripAnsi(usage)}\n`);
+      process.stdout.write(`${process.stdout.isTTY && !setting("NO_COLOR") ? usage : stripAnsi(usage)}\n`);
       process.exit(0);
     }
     if (argv[0] === "--version" || argv[0] === "-V") {
@@ -103,7 +104,7 @@ export async function runCli(argv: string[]): Promise<never> {
       process.exit(2);
     }
     process.stderr.write(`sona: error: ${message}\n`);
-    if (!isSonaError(err) && process.env.SONA_DEBUG) console.error(err);
+    if (!isSonaError(err) && setting("SONA_DEBUG")) console.error(err);
     process.exit(1);
   }
 }

@@ -4,13 +4,14 @@
 import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defineCommand } from "citty";
+import { setting } from "../config.ts";
 import { WhisperEngine } from "../engine/index.ts";
 import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
 import { parseAllowedHosts } from "../server/hosts.ts";
 import { getCommit, VERSION } from "../version.ts";
 import { verboseArg } from "./args.ts";
-import { UsageError } from "./index.ts";
 import { parseDuration, parseSize } from "./units.ts";
+import { UsageError } from "./usage.ts";
 
 export default defineCommand({
   meta: {
@@ -53,7 +54,7 @@ export default defineCommand({
     const settings = readSettings(args);
     const log = (line: string) => process.stderr.write(`sona: ${line}\n`);
     const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
-    const apiKey = (args["api-key"] as string | undefined) || process.env.SONA_API_KEY || undefined;
+    const apiKey = (args["api-key"] as string | undefined) || setting("SONA_API_KEY");
     const ctx = new ServerContext({
       engine,
       maxUploadBytes: settings.maxUpload,
@@ -111,7 +112,7 @@ function readSettings(args: Record<string, unknown>): Settings {
   if (!/^\d+$/.test(String(args.port)) || port > 65535) throw new UsageError(`invalid --port '${args.port}': expected 0..65535`);
   const maxUpload = parseSize(String(args["max-upload"]));
   if (maxUpload === null || maxUpload < 1) throw new UsageError(`invalid --max-upload '${args["max-upload"]}': expected a size such as 500MiB or 2GiB`);
-  const timeoutText = (args["unload-timeout"] as string | undefined) ?? process.env.SONA_UNLOAD_TIMEOUT ?? "0";
+  const timeoutText = (args["unload-timeout"] as string | undefined) ?? setting("SONA_UNLOAD_TIMEOUT") ?? "0";
   const unloadTimeoutMs = parseDuration(timeoutText);
   if (unloadTimeoutMs === null) {
     const source = args["unload-timeout"] === undefined ? "SONA_UNLOAD_TIMEOUT" : "--unload-timeout";
@@ -121,7 +122,7 @@ function readSettings(args: Record<string, unknown>): Settings {
   if (uploadIdleTimeoutMs === null) {
     throw new UsageError(`invalid --upload-idle-timeout '${args["upload-idle-timeout"]}': expected a duration such as 30s or 2m, or 0 for never`);
   }
-  const pidText = (args["parent-pid"] as string | undefined) ?? (process.env.SONA_PARENT_PID || undefined);
+  const pidText = (args["parent-pid"] as string | undefined) ?? setting("SONA_PARENT_PID");
   const parentPid = pidText === undefined ? undefined : Number(pidText);
   if (pidText !== undefined && !(/^\d+$/.test(pidText) && parentPid! > 0)) {
     const source = args["parent-pid"] === undefined ? "SONA_PARENT_PID" : "--parent-pid";
@@ -129,7 +130,7 @@ function readSettings(args: Record<string, unknown>): Settings {
   }
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
-  const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), process.env.SONA_ALLOWED_HOSTS]);
+  const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), setting("SONA_ALLOWED_HOSTS")]);
   return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts };
 }
 

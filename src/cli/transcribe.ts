@@ -7,8 +7,8 @@ import { prepareModel } from "../models/index.ts";
 import { parseOptions } from "../options.ts";
 import { transcribeFile } from "../transcribe.ts";
 import { flagFor, optionArgs, rawOptions, verboseArg } from "./args.ts";
-import { UsageError } from "./index.ts";
 import { createProgress } from "./progress.ts";
+import { UsageError } from "./usage.ts";
 
 export default defineCommand({
   meta: {

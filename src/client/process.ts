@@ -2,6 +2,7 @@
 // child's whole life (the original's Python helper stopped reading after the ready line, so a
 // chatty server blocked on a full pipe). stderr's last lines are kept for error messages.
 import { type ChildProcess, spawn } from "node:child_process";
+import { setting } from "../config.ts";
 import { SonaClient } from "./client.ts";
 import { describeExit, lineReader, setHeld } from "./child.ts";
 import { SonaClientError } from "./errors.ts";
@@ -133,7 +134,7 @@ export class SonaProcess implements AsyncDisposable {
 
 /** Spawns `sona serve --port <port> [model] [args…]` and resolves once its ready line is read. */
 export function spawnSona(options: SpawnOptions = {}): Promise<SonaProcess> {
-  const binary = options.binary ?? process.env.SONA_BINARY ?? "sona";
+  const binary = options.binary ?? setting("SONA_BINARY") ?? "sona";
   // --parent-pid: sona exits with this process even when it is not sona's parent (a wrapper
   // script in between, or a shell that has exited); the owner's own args may name another pid
   const args = options.args ?? [];

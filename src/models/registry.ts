@@ -17,6 +17,7 @@
 // SONA_REGISTRY_FILE=<file.json> (a testing and mirroring hook) adds or overrides entries: a JSON
 // array of { name, url?, file?, size?, sha256?, sha1? }. HF_ENDPOINT replaces https://huggingface.co.
 import { readFileSync } from "node:fs";
+import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -90,7 +91,7 @@ export function nameForFile(file: string): string {
 
 /** the hub's base URL: HF_ENDPOINT (Hugging Face's own variable for mirrors), without a trailing slash */
 export function hubEndpoint(env: Env = process.env): string {
-  const raw = env.HF_ENDPOINT?.trim();
+  const raw = setting("HF_ENDPOINT", env)?.trim();
   return (raw ? raw : "https://huggingface.co").replace(/\/+$/, "");
 }
 
@@ -126,7 +127,7 @@ export function listRegistry(env: Env = process.env): ModelEntry[] {
   const entries = new Map<string, ModelEntry>();
   for (const row of WHISPER) entries.set(row[0], fromRow(WHISPER_REPO, row, env));
   for (const row of VAD) entries.set(row[0], fromRow(VAD_REPO, row, env));
-  const overridePath = env.SONA_REGISTRY_FILE;
+  const overridePath = setting("SONA_REGISTRY_FILE", env);
   if (overridePath) {
     for (const o of readOverrides(overridePath)) {
       const base = entries.get(o.name) ?? fromRow(WHISPER_REPO, [o.name, null, null, null], env);

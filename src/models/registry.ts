@@ -114,10 +114,11 @@ function readOverrides(path: string): Override[] {
   try {
     data = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new SonaError("invalid_request", `SONA_REGISTRY_FILE ${path}: ${(e as Error).message}`);
+    // the server's own configuration, not the request's fault: internal_error (500)
+    throw new SonaError("internal_error", `SONA_REGISTRY_FILE ${path}: ${(e as Error).message}`);
   }
   if (!Array.isArray(data) || !data.every((o) => typeof o?.name === "string" && o.name !== "")) {
-    throw new SonaError("invalid_request", `SONA_REGISTRY_FILE ${path}: expected a JSON array of {name, url?, file?, size?, sha256?, sha1?}`);
+    throw new SonaError("internal_error", `SONA_REGISTRY_FILE ${path}: expected a JSON array of {name, url?, file?, size?, sha256?, sha1?}`);
   }
   return data as Override[];
 }

@@ -65,6 +65,12 @@ export function createApp(options: AppOptions) {
       }
     })
     .onError(async ({ code, error, request }) => {
+      // the client went away (mid-upload, mid-inference, waiting for the gate): nobody reads the
+      // answer, and it is nobody's fault here, so one line and no stack trace
+      if (request.signal.aborted) {
+        ctx.log(`${request.method} ${new URL(request.url).pathname}: the client went away before the answer`);
+        return errorResponse(new SonaError("aborted", "the client went away"));
+      }
       // an error may answer before the upload is read (forbidden, unauthorized, busy, no_model)
       await discardUnreadBody(request);
       if (code === "NOT_FOUND") {

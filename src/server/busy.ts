@@ -29,6 +29,11 @@ export class BusyGate {
     return this.holder !== null;
   }
 
+  /** how many wait for the gate (loads, unloads, transcriptions waiting for a leaving holder) */
+  get queued(): number {
+    return this.waiters.length;
+  }
+
   /** A lease now, or undefined when the gate is taken. */
   tryAcquire(): Lease | undefined {
     if (this.holder) return undefined;

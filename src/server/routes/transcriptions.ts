@@ -93,8 +93,19 @@ async function run(
     if (ctx.shutdown.signal.aborted && !clientSignal.aborted) {
       throw new SonaError("aborted", "transcription aborted: the server is shutting down", { status: 503, cause: err });
     }
-    throw err;
+    throw ourFault(err);
   }
+}
+
+/**
+ * The audio layer reports a file it cannot open, or an ffmpeg it cannot start, as invalid_audio:
+ * right for the CLI, where the file is the user's. Here the file is our own temp file and ffmpeg
+ * our own, so an operating-system error behind it (EACCES, EMFILE, ENOENT, ...) is a 500.
+ */
+function ourFault(err: unknown): unknown {
+  const cause = err instanceof SonaError && err.code === "invalid_audio" ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  if (typeof cause?.code !== "string") return err;
+  return new SonaError("internal_error", `server-side failure: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 /** Server-Timing lets clients (and bench/server-overhead.ts) split a request's time. */

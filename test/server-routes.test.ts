@@ -167,11 +167,9 @@ describe("DELETE /v1/models", () => {
     try {
       const running = fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: audioForm() });
       while (!engine.running) await Bun.sleep(5);
-      const started = performance.now();
       const reload = await load({ path: MICRO });
       expect(reload.status).toBe(200);
       expect(engine.running as boolean).toBe(false); // the load waited for it
-      expect(performance.now() - started).toBeGreaterThan(60);
       expect((await running).status).toBe(200);
     } finally {
       engine.options.stepMs = 0;

@@ -15,6 +15,7 @@ export type ErrorCode =
   | "not_found"
   | "download_failed"
   | "aborted"
+  | "timeout"
   | "internal_error";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -31,6 +32,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   download_failed: 502,
   aborted: 499,
+  timeout: 408,
   internal_error: 500,
 };
 

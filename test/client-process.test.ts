@@ -159,7 +159,26 @@ describe.skipIf(!FAKE_SONA)("a stand-in server (failures on demand)", () => {
   test("stop() kills a child that ignores SIGTERM", async () => {
     const sona = await fake("ignore-term");
     expect(await sona.stop(1000)).toEqual({ code: null, signal: "SIGKILL" });
-  });
+  }, 30_000);
+
+  test("stop() waits for a job that finishes within sona's 30 s grace (the old 10 s killed it)", async () => {
+    const sona = await fake("slow-term"); // exits 12 s after SIGTERM
+    expect(await sona.stop()).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  test("stop() sends a second SIGTERM before SIGKILL", async () => {
+    const sona = await fake("term-twice"); // exits on the second SIGTERM, as sona stops waiting then
+    expect(await sona.stop(500)).toEqual({ code: 0, signal: null });
+    expect(sona.stderrTail()).toContain("fake-sona: second SIGTERM; exiting");
+  }, 30_000);
+
+  test("the child is told its owner: --parent-pid with this process's pid, unless args name one", async () => {
+    await using sona = await fake("serve");
+    const { argv } = (await sona.client.health()) as unknown as { argv: string[] };
+    expect(argv[argv.indexOf("--parent-pid") + 1]).toBe(String(process.pid));
+    await using other = await spawnSona({ binary: FAKE_SONA!, args: ["--fake=serve", "--parent-pid", "1"] });
+    expect(((await other.client.health()) as unknown as { argv: string[] }).argv.filter((a) => a === "--parent-pid")).toHaveLength(1);
+  }, 30_000);
 
   test("multipart: fields and the file arrive intact", async () => {
     await using sona = await fake("serve");

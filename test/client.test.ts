@@ -129,16 +129,12 @@ describe("one transcription at a time", () => {
     const c = sona.client;
     // once the first event arrives the upload is in and the server's one slot is taken; with
     // temperature fallback a random model takes far longer than this test on 60 s of audio
-    let started = performance.now();
     const stream = c.transcribeStream(wav("sixty.wav", 60));
+    // events are read as they come: the first while the whole still runs (it takes minutes)
     expect((await stream.next()).value).toEqual({ type: "progress", progress: 0 });
-    // events are read as they come: the first in seconds, though the whole takes minutes
-    expect(performance.now() - started).toBeLessThan(15_000);
-    started = performance.now();
     const busy = await rejection(c.transcribe(ONE, FAST));
     expect([busy.status, busy.code]).toEqual([429, "busy"]);
     expect(busy.retryAfter).toBeGreaterThan(0);
-    expect(performance.now() - started).toBeLessThan(5000);
     expect(await c.health()).toEqual({ status: "ok" });
     await stream.return(undefined); // disconnects: the server aborts
     const deadline = performance.now() + 20_000;

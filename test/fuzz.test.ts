@@ -1,8 +1,8 @@
-// Property-based fuzzing of the parsers that see untrusted input: WAV files, model files and
-// transcription options (the multipart handling is fuzzed in test/server-fuzz.test.ts).
+// Property-based fuzzing of the parsers that see untrusted input: WAV files, model files,
+// transcription options, and the Host and Origin headers every request passes first.
 // Inputs are valid fixtures mutated the ways real bad files are bad: truncation, bit flips, lying
 // or huge sizes, zero and absurd rates and channel counts, wrong magic. Every input must end in a
-// valid result or a clean SonaError, quickly, with bounded output and no temp file left behind.
+// valid result or a clean SonaError, with bounded output and no temp file left behind.
 // FUZZ_SCALE=10 (or more) runs the long mode on demand; CI runs the default (> 10,000 cases).
 import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
@@ -18,7 +18,10 @@ import { validateVadFile } from "../src/models/validate-vad.ts";
 import { VENDORED_VAD_PATH } from "../src/vad/model.ts";
 import { DEFAULT_VAD_PARAMS } from "../src/vad/params.ts";
 import { OPTION_SPECS, parseOptions } from "../src/options.ts";
+import { createApp } from "../src/server/app.ts";
+import { hostName, hostPolicy } from "../src/server/hosts.ts";
 import { modelBytes } from "../scripts/make-test-model.ts";
+import { FakeEngine } from "./fake-engine.ts";
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const runs = (n: number) => Math.round(n * SCALE);
@@ -56,17 +59,15 @@ function mutate(base: Uint8Array, ms: Mutation[]): Uint8Array {
   return b;
 }
 
-/** Runs fn and checks it ends in a result or a SonaError with one of `codes`, within `ms`. */
-async function clean<T>(fn: () => T | Promise<T>, codes: string[], ms: number): Promise<T | undefined> {
-  const t0 = performance.now();
+/** Runs fn and checks it ends in a result or a SonaError with one of `codes`. (That it ends at all
+ * is the test's timeout; how fast is not asserted: a loaded machine may be slow.) */
+async function clean<T>(fn: () => T | Promise<T>, codes: string[]): Promise<T | undefined> {
   try {
     return await fn();
   } catch (err) {
     if (!isSonaError(err) || !codes.includes(err.code)) throw err;
     expect(err.message).not.toContain("\n");
     return undefined;
-  } finally {
-    expect(performance.now() - t0).toBeLessThan(ms);
   }
 }
 
@@ -82,7 +83,7 @@ describe("fuzz", () => {
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: WAV_FIXTURES.length - 1 }), fc.array(mutation(1500), { minLength: 1, maxLength: 4 }), async (i, ms) => {
         const bytes = mutate(WAV_FIXTURES[i]!, ms);
-        const wav = await clean(() => parseWav(bytes), ["invalid_audio"], 500);
+        const wav = await clean(() => parseWav(bytes), ["invalid_audio"]);
         if (wav) {
           expect(wav.samples.length).toBeLessThanOrEqual(bytes.length); // no allocation beyond the input
           expect(wav.sampleRate).toBeGreaterThan(0);
@@ -90,7 +91,7 @@ describe("fuzz", () => {
       }),
       { numRuns: runs(5000), seed: 1 },
     );
-  });
+  }, 300_000);
 
   test("decodeAudio on mutated WAV files: 16 kHz samples or a clean error, and no temp files", async () => {
     const path = join(dir, "input.wav");
@@ -103,7 +104,7 @@ describe("fuzz", () => {
       fc.asyncProperty(fc.nat({ max: WAV_FIXTURES.length - 1 }), fc.array(mutation(1500), { minLength: 1, maxLength: 3 }), async (i, ms) => {
         const bytes = mutate(WAV_FIXTURES[i]!, ms);
         writeFileSync(path, bytes);
-        const audio = await clean(() => decodeAudio(path), ["invalid_audio", "too_large"], 5000);
+        const audio = await clean(() => decodeAudio(path), ["invalid_audio", "too_large"]);
         if (audio) expect(audio.samples.every(Number.isFinite)).toBe(true);
       }),
       { numRuns: runs(300), seed: 2 },
@@ -120,7 +121,7 @@ describe("fuzz", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(mutation(headerAndVocab), mutation(base.length)), { minLength: 1, maxLength: 3 }), async (ms) => {
         writeFileSync(path, mutate(base, ms));
-        await clean(() => validateModelFile(path), ["invalid_model"], 2000);
+        await clean(() => validateModelFile(path), ["invalid_model"]);
       }),
       { numRuns: runs(1000), seed: 3 },
     );
@@ -136,7 +137,7 @@ describe("fuzz", () => {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.oneof(mutation(400), mutation(base.length)), { minLength: 1, maxLength: 3 }), async (ms) => {
           writeFileSync(path, mutate(base, ms));
-          const ok = await clean(() => validateVadFile(path), ["invalid_model"], 2000);
+          const ok = await clean(() => validateVadFile(path), ["invalid_model"]);
           if (!ok) return;
           // accepted: damaged weights at most, which whisper.cpp must compute with, not crash on
           const found = await engine.detectSpeech(speech.slice(), { modelPath: path, params: DEFAULT_VAD_PARAMS });
@@ -176,5 +177,29 @@ describe("fuzz", () => {
       }),
       { numRuns: runs(4000), seed: 4 },
     );
-  });
+  }, 300_000);
+
+  test("Host and Origin headers: 200 only for allowed names, otherwise 403 in the error format; never a 5xx", async () => {
+    const app = createApp({ engine: new FakeEngine(), log: () => {}, allowedHosts: ["sona.example.org"] });
+    const policy = hostPolicy({ allowed: ["sona.example.org"] });
+    const label = fc.oneof(fc.constantFrom("localhost", "127.0.0.1", "[::1]", "sona.example.org", "evil.example", "0x7f.1", "2130706433", "xn--e1a", "LOCALHOST.", ""), fc.string({ maxLength: 30 }));
+    const host = fc.tuple(label, fc.oneof(fc.constant(""), fc.nat({ max: 70000 }).map((p) => `:${p}`), fc.string({ maxLength: 6 }))).map(([h, p]) => h + p);
+    const origin = fc.oneof(fc.constant(null), host.map((h) => `http://${h}`), fc.constantFrom("null", "file://", "https://localhost.evil.example"), fc.string({ maxLength: 40 }));
+    // header values the Fetch API accepts at all (no CR/LF/NUL)
+    const legal = (v: string) => !/[\0\r\n]/.test(v) && v.trim() === v;
+    await fc.assert(
+      fc.asyncProperty(host, origin, async (h, o) => {
+        fc.pre(legal(h) && (o === null || legal(o)));
+        const headers: Record<string, string> = { host: h };
+        if (o !== null) headers.origin = o;
+        const res = await app.handle(new Request("http://127.0.0.1/v1/models", { headers }));
+        const allowed = policy.allowsHost(h) && (o === null || policy.allowsOrigin(o));
+        expect(res.status).toBe(allowed ? 200 : 403);
+        if (!allowed) expect((await res.json()).error.code).toBe("forbidden");
+        // an allowed name is always a loopback name or address, or the configured one
+        if (allowed) expect(hostName(h)).toMatch(/^(localhost|.*\.localhost|127\.\d+\.\d+\.\d+|\[::1\]|sona\.example\.org)$/);
+      }),
+      { numRuns: runs(3000), seed: 5 },
+    );
+  }, 300_000);
 });

@@ -97,12 +97,29 @@ describe("sona serve (child process, real engine)", () => {
       [["--port", "99999"], {}],
       [["--max-upload", "lots"], {}],
       [["--tmp-dir", join(dir, "nope")], {}],
+      [["--upload-idle-timeout", "never"], {}],
+      [["--parent-pid", "me"], {}],
+      [[], { SONA_PARENT_PID: "-1" }],
     ];
     for (const [args, env] of cases) {
       const run = Bun.spawnSync([SONA, "serve", ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
       expect(run.exitCode).toBe(2);
       expect(run.stdout.toString()).toBe("");
     }
+  }, 30_000);
+
+  test("--upload-idle-timeout ends a stalled upload with 408; --allowed-host adds a name", async () => {
+    const sona = await spawnSona(["--port", "0", "--upload-idle-timeout", "1s", "--allowed-host", "sona.example.org", MICRO_EN]);
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port: sona.ready.port, socket: { data(_s, d) { answer += d.toString("latin1"); } } });
+    let answer = "";
+    socket.write(`POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF`);
+    expect(await until(() => answer.includes("\r\n\r\n{"), 20_000)).toBe(true);
+    expect(answer).toStartWith("HTTP/1.1 408");
+    socket.end();
+    expect((await fetch(`${sona.base}/health`, { headers: { host: "sona.example.org" } })).status).toBe(200);
+    expect((await fetch(`${sona.base}/health`, { headers: { host: "evil.example.org" } })).status).toBe(403);
+    sona.proc.kill("SIGTERM");
+    expect(await sona.proc.exited).toBe(0);
   }, 30_000);
 
   test("--unload-timeout unloads an idle model; /ready says unloaded_idle; the next request loads it again", async () => {
@@ -113,7 +130,7 @@ describe("sona serve (child process, real engine)", () => {
     expect((await fetch(`${sona.base}/v1/audio/transcriptions`, { method: "POST", body: form(1) })).status).toBe(200);
     await Bun.sleep(600);
     expect((await fetch(`${sona.base}/ready`)).status).toBe(200);
-    expect(await until(async () => (await (await fetch(`${sona.base}/ready`)).json()).status === "unloaded_idle", 2000)).toBe(true);
+    expect(await until(async () => (await (await fetch(`${sona.base}/ready`)).json()).status === "unloaded_idle", 15_000)).toBe(true);
     expect((await fetch(`${sona.base}/v1/audio/transcriptions`, { method: "POST", body: form(1) })).status).toBe(200);
     expect((await (await fetch(`${sona.base}/ready`)).json()).status).toBe("ready");
     sona.proc.kill("SIGTERM");
@@ -132,15 +149,51 @@ describe("sona serve (child process, real engine)", () => {
       const pid = Number(/pid (\d+)/.exec(out)![1]);
       owner.kill("SIGKILL");
       const started = performance.now();
-      const gone = await until(() => processGone(pid), keep ? 1500 : 3000);
+      // kept: still there after three of sona's parent polls; not kept: gone (a generous bound)
+      const gone = await until(() => processGone(pid), keep ? 1500 : 15_000);
       if (keep) {
         expect(gone).toBe(false);
         process.kill(pid, "SIGTERM");
-        expect(await until(() => processGone(pid), 3000)).toBe(true);
+        expect(await until(() => processGone(pid), 15_000)).toBe(true);
       } else {
         expect(gone).toBe(true);
         console.error(`owner killed -> sona gone after ${Math.round(performance.now() - started)} ms`);
       }
     }
+  }, 30_000);
+
+  // `sh -c 'sona serve &'`: the shell exits at once, so sona is an orphan from the start and a
+  // change of its parent pid never comes; the owner names itself with --parent-pid instead
+  for (const via of ["--parent-pid", "SONA_PARENT_PID"]) {
+    test(`started through a shell that exits, sona exits with the owner named by ${via}`, async () => {
+      const owner = Bun.spawn(["sleep", "1000"]);
+      const flag = via === "--parent-pid" ? ` --parent-pid ${owner.pid}` : "";
+      const env = via === "SONA_PARENT_PID" ? { ...process.env, SONA_PARENT_PID: String(owner.pid) } : process.env;
+      const shell = Bun.spawn(["sh", "-c", `"${SONA}" serve --port 0${flag} & echo "pid $!"`], { stdout: "pipe", stderr: "pipe", env });
+      const reader = shell.stdout.getReader();
+      let out = "";
+      while (!/pid \d+/.test(out) || !out.includes('"ready"')) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`no ready line: ${out} ${await new Response(shell.stderr).text()}`);
+        out += new TextDecoder().decode(value);
+      }
+      const pid = Number(/pid (\d+)/.exec(out)![1]);
+      try {
+        expect(await shell.exited).toBe(0); // the shell is gone: sona is an orphan now
+        expect(processGone(pid)).toBe(false);
+        owner.kill("SIGKILL");
+        expect(await until(() => processGone(pid), 15_000)).toBe(true);
+      } finally {
+        if (!processGone(pid)) process.kill(pid, "SIGKILL"); // no orphan outlives a failed run
+      }
+    }, 30_000);
+  }
+
+  test("--parent-pid naming no running process: one line on stderr, exit 1, no ready line", async () => {
+    const gone = Number(Bun.spawnSync(["sh", "-c", "echo $$"]).stdout.toString().trim());
+    const run = Bun.spawnSync([SONA, "serve", "--port", "0", "--parent-pid", String(gone)], { stdout: "pipe", stderr: "pipe" });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout.toString()).toBe("");
+    expect(run.stderr.toString()).toBe(`sona: error: the owner process ${gone} (--parent-pid) is not running\n`);
   }, 30_000);
 });

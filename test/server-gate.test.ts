@@ -55,9 +55,8 @@ describe("decided before the body is read", () => {
     const running = postAudio(base);
     while (!gate.busy) await Bun.sleep(2);
     const upload = endlessUpload();
-    const t = performance.now();
+    // the upload never ends until upload.stop(): an answer at all means it did not wait for it
     const res = await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: upload.body, headers: upload.headers, duplex: "half" } as RequestInit);
-    expect(performance.now() - t).toBeLessThan(5000);
     expect(server.leftovers().length).toBeLessThanOrEqual(1); // the running request's upload, nothing spooled for this one
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("1");
@@ -67,17 +66,20 @@ describe("decided before the body is read", () => {
     expect((await running).status).toBe(200);
   });
 
-  test("/ready, /health and /v1/models answer at once while a transcription holds the gate", async () => {
-    engine.options.stepMs = 100;
-    const running = postAudio(base);
+  test("/ready, /health and /v1/models answer while a transcription holds the gate", async () => {
+    engine.options.stepMs = 60_000; // runs until the client leaves: nothing here races its end
+    const ac = new AbortController();
+    let settled = false;
+    const running = postAudio(base, {}, { signal: ac.signal }).catch(() => null).finally(() => (settled = true));
     while (!engine.running) await Bun.sleep(2);
     for (const path of ["/ready", "/health", "/v1/models"]) {
-      const t = performance.now();
       expect((await fetch(`${base}${path}`)).status).toBe(200);
-      expect(performance.now() - t).toBeLessThan(50);
+      expect([engine.running, gate.busy, settled]).toEqual([true, true, false]); // answered beside it, not after it
     }
-    expect(engine.running).toBe(true);
-    expect((await running).status).toBe(200);
+    ac.abort();
+    await running;
+    expect(await eventually(() => !gate.busy, 10_000)).toBe(true);
+    engine.options.stepMs = 0;
   });
 
   test("no model: 503 no_model while the upload is still open", async () => {
@@ -173,11 +175,10 @@ describe("client disconnect", () => {
       const res = stream ? await pending : undefined;
       if (res) await res.body!.getReader().read(); // the stream is open
       while (!engine.running) await Bun.sleep(2);
-      const cut = performance.now();
       ac.abort();
       await (res ? Promise.resolve() : pending.catch(() => {}));
-      expect(await eventually(() => engine.aborted > before && !gate.busy, 500)).toBe(true);
-      expect(performance.now() - cut).toBeLessThan(500);
+      // aborted, not finished: the fake's 5 x 200 ms would otherwise end it with a result
+      expect(await eventually(() => engine.aborted > before && !gate.busy, 10_000)).toBe(true);
       expect(server.leftovers()).toEqual([]);
       engine.options.stepMs = 0;
       expect((await postAudio(base)).status).toBe(200);

@@ -32,10 +32,8 @@ describe("shutdown", () => {
     await engine.load(MICRO_EN);
     const res = await postAudio(s.base, { stream: "true" });
     while (!engine.running) await Bun.sleep(2);
-    const started = performance.now();
     const server = listen(s.app, "127.0.0.1", 0);
     await shutdown(s.app.sona, server, { graceMs: 100 });
-    expect(performance.now() - started).toBeLessThan(1500);
     const last = JSON.parse((await res.text()).trim().split("\n").at(-1)!);
     expect(last).toEqual({ type: "error", code: "aborted", message: "transcription aborted: the server is shutting down" });
     expect(s.app.sona.gate.busy).toBe(false);
@@ -50,9 +48,8 @@ describe("shutdown", () => {
     const res = postAudio(s.base);
     while (!engine.running) await Bun.sleep(2);
     const server = listen(s.app, "127.0.0.1", 0);
-    const started = performance.now();
+    // the fake takes 5 x 300 ms and the grace is 30 s: a 503 means shutdown stopped waiting
     await shutdown(s.app.sona, server, { graceMs: 30_000, hurry: Bun.sleep(50) });
-    expect(performance.now() - started).toBeLessThan(1000);
     expect((await res).status).toBe(503);
     await s.close();
   });

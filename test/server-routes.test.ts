@@ -59,9 +59,42 @@ describe("runner routes", () => {
     for (const origin of ["http://localhost:3000", "http://127.0.0.1", "https://[::1]:8443"]) {
       expect((await fetch(`${base}/health`, { headers: { origin } })).status).toBe(200);
     }
-    // the server's own origin (Swagger UI on a server bound to a LAN address)
-    expect((await fetch(`${base}/health`, { headers: { origin: "http://192.168.1.5:8080", host: "192.168.1.5:8080" } })).status).toBe(200);
-    await expectError(await fetch(`${base}/health`, { headers: { origin: "http://192.168.1.5:8080", host: "192.168.1.6:8080" } }), 403, "forbidden");
+    // Origin is checked against the allow-list, never against Host (which the page chooses too)
+    await expectError(await fetch(`${base}/health`, { headers: { origin: "http://192.168.1.5:8080", host: "127.0.0.1" } }), 403, "forbidden");
+  });
+
+  test("DNS rebinding: a Host that is not on the allow-list is 403 on every route, whatever the Origin", async () => {
+    const port = new URL(base).port;
+    const evil = `rebind.evil.example:${port}`;
+    for (const headers of [{ host: evil }, { host: evil, origin: `http://${evil}` }] as Record<string, string>[]) {
+      await expectError(await fetch(`${base}/v1/models`, { headers }), 403, "forbidden");
+      await expectError(await fetch(`${base}/health`, { headers }), 403, "forbidden");
+      // the probe the issue saw: whether a path exists on this machine
+      const probe = await fetch(`${base}/v1/models/load`, { method: "POST", headers, body: JSON.stringify({ path: "/etc/passwd" }) });
+      expect(await expectError(probe, 403, "forbidden")).toContain("rebind.evil.example");
+      await expectError(await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", headers, body: audioForm() }), 403, "forbidden");
+      await expectError(await fetch(`${base}/docs`, { headers }), 403, "forbidden");
+    }
+    expect(engine.loads).toEqual([]);
+    expect(server.leftovers()).toEqual([]);
+    // loopback names and addresses pass
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LOCALHOST.:${port}`]) {
+      expect((await fetch(`${base}/v1/models`, { headers: { host } })).status).toBe(200);
+    }
+  });
+
+  test("--allowed-host: a reverse proxy's name passes as Host and as Origin", async () => {
+    const proxied = startTestServer(engine, { allowedHosts: ["sona.example.org", ".internal.example"] });
+    try {
+      for (const host of ["sona.example.org", "sona.example.org:443", "a.internal.example", "internal.example"]) {
+        expect((await fetch(`${proxied.base}/health`, { headers: { host, origin: `https://${host}` } })).status).toBe(200);
+      }
+      await expectError(await fetch(`${proxied.base}/health`, { headers: { host: "evil.example.org" } }), 403, "forbidden");
+      await expectError(await fetch(`${proxied.base}/health`, { headers: { host: "sona.example.org", origin: "https://evil.example.org" } }), 403, "forbidden");
+      await expectError(await fetch(`${proxied.base}/health`, { headers: { host: "xinternal.example" } }), 403, "forbidden");
+    } finally {
+      await proxied.close();
+    }
   });
 });
 
@@ -102,10 +135,8 @@ describe("POST /v1/models/load", () => {
     await load({ path: MICRO_EN });
     const missing = await expectError(await load({ path: "/nonexistent/model.bin" }), 400, "model_not_found", "path");
     expect(missing).toContain("/nonexistent/model.bin");
-    const bad = join(server.tmpDir, "garbage.bin");
-    writeFileSync(bad, "this is not a whisper model at all, just text");
-    await expectError(await load({ path: bad }), 400, "invalid_model", "path");
-    // passes validation, then the engine refuses it (the fake refuses names containing "broken")
+    // the engine refuses it (the fake refuses names containing "broken"; WhisperEngine validates
+    // the file, test/server-errors.test.ts and test/hardening.test.ts load bad files through it)
     const broken = join(server.tmpDir, "broken.bin");
     copyFileSync(MICRO, broken);
     const msg = await expectError(await load({ path: broken }), 400, "invalid_model", "path");
@@ -136,11 +167,9 @@ describe("DELETE /v1/models", () => {
     try {
       const running = fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: audioForm() });
       while (!engine.running) await Bun.sleep(5);
-      const started = performance.now();
       const reload = await load({ path: MICRO });
       expect(reload.status).toBe(200);
       expect(engine.running as boolean).toBe(false); // the load waited for it
-      expect(performance.now() - started).toBeGreaterThan(60);
       expect((await running).status).toBe(200);
     } finally {
       engine.options.stepMs = 0;

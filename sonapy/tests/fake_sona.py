@@ -4,7 +4,9 @@ It speaks just enough of the API for sonapy's tests: /health, /v1/models/load (e
 and /v1/audio/transcriptions (echoes the parsed form; with stream=true, NDJSON events).
 
 Modes: serve (default), exit-early, no-ready, bad-ready, chatty, die-later, ignore-term,
-die-mid-stream, error-event.
+die-mid-stream, error-event, slow-term (exits 12 s after SIGTERM, like a long job finishing within
+sona's 30 s grace), term-twice (exits on the second SIGTERM, as sona stops waiting then).
+/health also reports the arguments it was started with.
 """
 
 import email.parser
@@ -44,7 +46,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/health":
-            self._json({"status": "ok", "proxy_header": self.headers.get("Proxy-Connection")})
+            self._json({"status": "ok", "proxy_header": self.headers.get("Proxy-Connection"), "argv": ARGS})
             if MODE == "die-later":
                 threading.Timer(0.2, die, ("fatal: out of memory (fake)", 3)).start()
         else:
@@ -100,9 +102,31 @@ def die(line, code):
     os._exit(code)
 
 
+TERMS = []
+
+
+def on_term(*_):
+    TERMS.append(time.monotonic())
+    if MODE == "ignore-term":
+        return
+    if MODE == "slow-term":
+        if len(TERMS) == 1:
+            err("fake-sona: SIGTERM; finishing the running job first")
+            threading.Thread(target=lambda: (time.sleep(12), die("fake-sona: job done, exiting", 0)), daemon=True).start()
+        return
+    if MODE == "term-twice" and len(TERMS) == 1:
+        err("fake-sona: SIGTERM; waiting for the running job")
+        return
+    if MODE == "term-twice":
+        die("fake-sona: second SIGTERM; exiting", 0)
+    sys.exit(0)
+
+
 def main():
     if MODE == "exit-early":
-        model = next((a for a in ARGS[3:] if not a.startswith("-")), "?")
+        # serve --port N [--parent-pid P] model ...: the first argument that is not an option's value
+        values = {i + 1 for i, a in enumerate(ARGS) if a in ("--port", "--parent-pid")}
+        model = next((a for i, a in enumerate(ARGS[1:], 1) if not a.startswith("-") and i not in values), "?")
         err("sona: loading model")
         err(f"sona: error: model file not found: {model}")
         sys.exit(1)
@@ -114,7 +138,7 @@ def main():
         print("this is not a ready line", flush=True)
         time.sleep(120)
         return
-    signal.signal(signal.SIGTERM, signal.SIG_IGN if MODE == "ignore-term" else (lambda *_: sys.exit(0)))
+    signal.signal(signal.SIGTERM, on_term)
     server = HTTPServer(("127.0.0.1", 0), Handler)
     server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     port = server.server_address[1]

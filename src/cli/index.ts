@@ -1,9 +1,11 @@
 // The command line: the one place that exits the process. Subcommands load lazily so that
 // `--help` and `--version` stay fast. Exit codes: 0 ok, 1 failure, 2 usage error.
 import { type ArgsDef, type CommandDef, defineCommand, runCommand } from "citty";
+import { setting } from "../config.ts";
 import { isSonaError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { guardStdout, writeStdout } from "./stdout.ts";
+import { UsageError } from "./usage.ts";
 
 const subCommands = {
   transcribe: () => import("./transcribe.ts").then((m) => m.default),
@@ -23,8 +25,6 @@ export const main = defineCommand({
   args: { verbose: { type: "boolean", alias: "v", description: "Show whisper.cpp and ffmpeg logs on stderr" } },
   subCommands,
 });
-
-export class UsageError extends Error {}
 
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 
@@ -130,7 +130,7 @@ export async function runCli(argv: string[]): Promise<never> {
       process.exit(2);
     }
     process.stderr.write(`sona: error: ${message}\n`);
-    if (!isSonaError(err) && process.env.SONA_DEBUG) console.error(err);
+    if (!isSonaError(err) && setting("SONA_DEBUG")) console.error(err);
     process.exit(1);
   }
 }

@@ -10,7 +10,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { SonaError } from "../errors.ts";
 import { isResponseFormat, RESPONSE_FORMATS, type ResponseFormat } from "../format/index.ts";
-import { UsageError } from "./index.ts";
+import { UsageError } from "./usage.ts";
 
 export const EXTENSIONS: Record<ResponseFormat, string> = { json: ".json", verbose_json: ".json", diarized_json: ".json", text: ".txt", srt: ".srt", vtt: ".vtt" };
 const BY_EXTENSION: Record<string, ResponseFormat> = { ".json": "json", ".txt": "text", ".srt": "srt", ".vtt": "vtt" };

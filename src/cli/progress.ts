@@ -1,6 +1,7 @@
 // A small progress display on stderr, for downloads (bytes, rate, ETA) and for transcription (%).
 // On a TTY it redraws one line (a bar, colored unless NO_COLOR is set); otherwise it prints a plain
 // line at most every few seconds, so logs and CI output stay readable.
+import { setting } from "../config.ts";
 
 export interface ProgressOptions {
   label: string;
@@ -45,7 +46,7 @@ export function formatDuration(seconds: number): string {
 export function createProgress(opts: ProgressOptions): Progress {
   const stream = opts.stream ?? process.stderr;
   const tty = opts.tty ?? Boolean(stream.isTTY);
-  const color = opts.color ?? !process.env.NO_COLOR;
+  const color = opts.color ?? !setting("NO_COLOR");
   const unit = opts.unit ?? "bytes";
   const plainEvery = opts.plainIntervalMs ?? 5000;
   const started = performance.now();

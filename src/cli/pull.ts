@@ -1,5 +1,6 @@
 // `sona pull <name|url> [-o dir|file]`: downloads a model with a progress bar on stderr. Ctrl-C keeps
-// the partial download (<file>.part) for the next pull to resume, and exits with 130.
+// the partial download (<file>.part) for the next pull to resume, and exits with 130 (a second one
+// at once, by the signal itself: nothing here exits the process).
 import { defineCommand } from "citty";
 import { isSonaError } from "../errors.ts";
 import { pull, type PullEvent } from "../models/pull.ts";
@@ -16,9 +17,10 @@ export default defineCommand({
   },
   async run({ args }) {
     const controller = new AbortController();
-    let interrupts = 0;
+    // the first Ctrl-C stops the download cleanly (exit 130 through cli/index.ts); with this
+    // listener gone, a second one gets the default action and ends the process at once
     const onSigint = () => {
-      if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for the cleanup
+      process.off("SIGINT", onSigint);
       controller.abort();
     };
     process.on("SIGINT", onSigint);

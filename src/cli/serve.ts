@@ -4,12 +4,14 @@
 import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defineCommand } from "citty";
+import { setting } from "../config.ts";
 import { WhisperEngine } from "../engine/index.ts";
 import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
+import { parseAllowedHosts } from "../server/hosts.ts";
 import { getCommit, VERSION } from "../version.ts";
 import { verboseArg } from "./args.ts";
-import { UsageError } from "./index.ts";
 import { parseDuration, parseSize } from "./units.ts";
+import { UsageError } from "./usage.ts";
 
 export default defineCommand({
   meta: {
@@ -21,9 +23,22 @@ export default defineCommand({
     host: { type: "string", default: "127.0.0.1", description: "Address to bind" },
     port: { type: "string", alias: "p", default: "0", description: "Port (0: the system picks one; read it from the ready line)" },
     "exit-with-parent": { type: "boolean", default: true, description: "Exit when the process that started sona exits" },
+    "parent-pid": {
+      type: "string",
+      description: "The owner's pid: exit when that process exits, even if sona was started through a shell that is gone (env SONA_PARENT_PID)",
+    },
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
+    "upload-idle-timeout": {
+      type: "string",
+      default: "30s",
+      description: "End an upload that sends nothing, or a stream the client stops reading, for this long (frees the server; 0 = never)",
+    },
     "unload-timeout": { type: "string", description: "Unload the model after this long without requests (30s, 5m, 1h; 0 = never; env SONA_UNLOAD_TIMEOUT)" },
     "api-key": { type: "string", description: "Require Authorization: Bearer <key> on every route but /health (env SONA_API_KEY)" },
+    "allowed-host": {
+      type: "string",
+      description: "Also answer to this Host name (a reverse proxy's; comma-separated or repeated; .example.com = any subdomain; env SONA_ALLOWED_HOSTS)",
+    },
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
     ...verboseArg,
   },
@@ -31,14 +46,24 @@ export default defineCommand({
     const settings = readSettings(args);
     const log = (line: string) => process.stderr.write(`sona: ${line}\n`);
     const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
-    const apiKey = (args["api-key"] as string | undefined) || process.env.SONA_API_KEY || undefined;
-    const ctx = new ServerContext({ engine, maxUploadBytes: settings.maxUpload, tmpDir: settings.tmpDir, verbose: Boolean(args.verbose), log, apiKey });
+    const apiKey = (args["api-key"] as string | undefined) || setting("SONA_API_KEY");
+    const ctx = new ServerContext({
+      engine,
+      maxUploadBytes: settings.maxUpload,
+      tmpDir: settings.tmpDir,
+      verbose: Boolean(args.verbose),
+      log,
+      apiKey,
+      host: settings.host,
+      allowedHosts: settings.allowedHosts,
+      idleTimeoutMs: settings.uploadIdleTimeoutMs,
+    });
     if (!isLoopback(settings.host)) {
       log(`warning: listening on ${settings.host}, which is reachable from other machines${apiKey ? "" : " and has no --api-key"}`);
     }
     // signals are caught from the start: an owner may stop us while the model loads, or the
     // moment it has read the ready line
-    const watch = watchForShutdown({ exitWithParent: settings.exitWithParent });
+    const watch = watchForShutdown({ exitWithParent: settings.exitWithParent, parentPid: settings.parentPid });
     try {
       if (args.model) await loadModel(ctx, String(args.model));
       if (watch.fired) return;
@@ -66,9 +91,12 @@ interface Settings {
   host: string;
   port: number;
   exitWithParent: boolean;
+  parentPid?: number;
   maxUpload: number;
   unloadTimeoutMs: number;
+  uploadIdleTimeoutMs: number;
   tmpDir: string;
+  allowedHosts: string[];
 }
 
 function readSettings(args: Record<string, unknown>): Settings {
@@ -76,15 +104,26 @@ function readSettings(args: Record<string, unknown>): Settings {
   if (!/^\d+$/.test(String(args.port)) || port > 65535) throw new UsageError(`invalid --port '${args.port}': expected 0..65535`);
   const maxUpload = parseSize(String(args["max-upload"]));
   if (maxUpload === null || maxUpload < 1) throw new UsageError(`invalid --max-upload '${args["max-upload"]}': expected a size such as 500MiB or 2GiB`);
-  const timeoutText = (args["unload-timeout"] as string | undefined) ?? process.env.SONA_UNLOAD_TIMEOUT ?? "0";
+  const timeoutText = (args["unload-timeout"] as string | undefined) ?? setting("SONA_UNLOAD_TIMEOUT") ?? "0";
   const unloadTimeoutMs = parseDuration(timeoutText);
   if (unloadTimeoutMs === null) {
     const source = args["unload-timeout"] === undefined ? "SONA_UNLOAD_TIMEOUT" : "--unload-timeout";
     throw new UsageError(`invalid ${source} '${timeoutText}': expected a duration such as 30s, 5m or 1h, or 0 to never unload`);
   }
+  const uploadIdleTimeoutMs = parseDuration(String(args["upload-idle-timeout"]));
+  if (uploadIdleTimeoutMs === null) {
+    throw new UsageError(`invalid --upload-idle-timeout '${args["upload-idle-timeout"]}': expected a duration such as 30s or 2m, or 0 for never`);
+  }
+  const pidText = (args["parent-pid"] as string | undefined) ?? setting("SONA_PARENT_PID");
+  const parentPid = pidText === undefined ? undefined : Number(pidText);
+  if (pidText !== undefined && !(/^\d+$/.test(pidText) && parentPid! > 0)) {
+    const source = args["parent-pid"] === undefined ? "SONA_PARENT_PID" : "--parent-pid";
+    throw new UsageError(`invalid ${source} '${pidText}': expected a process id`);
+  }
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, tmpDir };
+  const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), setting("SONA_ALLOWED_HOSTS")]);
+  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts };
 }
 
 function isDirectory(path: string): boolean {

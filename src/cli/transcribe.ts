@@ -12,10 +12,10 @@ import { prepareModel } from "../models/index.ts";
 import { parseOptions, type TranscribeOptions } from "../options.ts";
 import { transcribeFile } from "../transcribe.ts";
 import { flagMessage, optionArgs, rawOptions, verboseArg } from "./args.ts";
-import { UsageError } from "./index.ts";
 import { checkWritable, parseFormats, planTargets, writeTarget, type Target } from "./outputs.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { writeStdout } from "./stdout.ts";
+import { UsageError } from "./usage.ts";
 
 export default defineCommand({
   meta: {

@@ -7,7 +7,7 @@ import { speechJson } from "../format/speech.ts";
 import { parseVadParams } from "../options.ts";
 import { detectSpeechInFile } from "../transcribe.ts";
 import { flagMessage, optionArgs, rawOptions, verboseArg } from "./args.ts";
-import { UsageError } from "./index.ts";
+import { UsageError } from "./usage.ts";
 
 const isVadTunable = (spec: { field: string }) => spec.field.startsWith("vad_");
 

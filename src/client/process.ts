@@ -2,6 +2,7 @@
 // child's whole life (the original's Python helper stopped reading after the ready line, so a
 // chatty server blocked on a full pipe). stderr's last lines are kept for error messages.
 import { type ChildProcess, spawn } from "node:child_process";
+import { setting } from "../config.ts";
 import { SonaClient } from "./client.ts";
 import { describeExit, lineReader, setHeld } from "./child.ts";
 import { SonaClientError } from "./errors.ts";
@@ -35,6 +36,10 @@ export interface ProcessExit {
 }
 
 const TAIL = 50;
+/** sona's shutdown grace for a running transcription (30 s), and a margin */
+export const STOP_TIMEOUT_MS = 35_000;
+/** after the second SIGTERM sona aborts what runs and exits; SIGKILL if it has not by then */
+const HURRY_MS = 5_000;
 
 // Children still running when this process exits get SIGTERM (sona's --exit-with-parent is the
 // backstop for a SIGKILLed owner). One listener for all of them.
@@ -92,24 +97,34 @@ export class SonaProcess implements AsyncDisposable {
   }
 
   /**
-   * SIGTERM, up to `timeoutMs` for a clean exit (a running transcription may finish), then
-   * SIGKILL. Idempotent: every call resolves to the same exit ({code: 0} after a clean shutdown).
+   * SIGTERM, then up to `timeoutMs` for a clean exit: sona lets a running transcription finish
+   * for up to 30 s, so the default waits a little longer than that. Still running, it gets a
+   * second SIGTERM (sona then aborts the job and exits within seconds), and SIGKILL only after
+   * HURRY_MS more. Idempotent: every call resolves to the same exit ({code: 0} after a clean shutdown).
    */
-  stop(timeoutMs = 10_000): Promise<ProcessExit> {
+  stop(timeoutMs = STOP_TIMEOUT_MS): Promise<ProcessExit> {
     this.stopping ??= (async () => {
       this.cleanup();
       setHeld(this.child, true); // waiting for the child must keep this process running
       if (this.alive) {
         this.child.kill("SIGTERM");
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<"late">((ok) => (timer = setTimeout(ok, timeoutMs, "late")));
-        if ((await Promise.race([this.exited.then(() => "done" as const), late])) === "late") this.child.kill("SIGKILL");
-        clearTimeout(timer);
+        if (!(await this.exitsWithin(timeoutMs)) && this.alive) {
+          this.child.kill("SIGTERM");
+          if (!(await this.exitsWithin(HURRY_MS))) this.child.kill("SIGKILL");
+        }
       }
       await this.exited;
       return { code: this.child.exitCode, signal: this.child.signalCode };
     })();
     return this.stopping;
+  }
+
+  private async exitsWithin(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((ok) => (timer = setTimeout(ok, ms, false)));
+    const exited = await Promise.race([this.exited.then(() => true), late]);
+    clearTimeout(timer);
+    return exited;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -119,8 +134,12 @@ export class SonaProcess implements AsyncDisposable {
 
 /** Spawns `sona serve --port <port> [model] [args…]` and resolves once its ready line is read. */
 export function spawnSona(options: SpawnOptions = {}): Promise<SonaProcess> {
-  const binary = options.binary ?? process.env.SONA_BINARY ?? "sona";
-  const argv = ["serve", "--port", String(options.port ?? 0), ...(options.model ? [options.model] : []), ...(options.args ?? [])];
+  const binary = options.binary ?? setting("SONA_BINARY") ?? "sona";
+  // --parent-pid: sona exits with this process even when it is not sona's parent (a wrapper
+  // script in between, or a shell that has exited); the owner's own args may name another pid
+  const args = options.args ?? [];
+  const owner = args.some((a) => a === "--parent-pid" || a.startsWith("--parent-pid=")) ? [] : ["--parent-pid", String(process.pid)];
+  const argv = ["serve", "--port", String(options.port ?? 0), ...owner, ...(options.model ? [options.model] : []), ...args];
   const child = spawn(binary, argv, { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
   const tail: string[] = [];
   const exited = new Promise<void>((ok) => child.once("close", () => ok()));

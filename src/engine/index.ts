@@ -2,6 +2,7 @@
 // events and cancellation, unload. WhisperEngine runs whisper.cpp in a Worker; tests can pass any
 // other Engine (see test/fake-engine.ts) to the server.
 import { SonaError } from "../errors.ts";
+import { validateModelFile } from "../models/validate.ts";
 import { DEFAULT_FLASH_ATTN } from "./defaults.ts";
 import type { SpeechSpan } from "../vad/params.ts";
 import { chooseLibrary, type LibraryChoice } from "./library.ts";
@@ -71,6 +72,10 @@ export class WhisperEngine implements Engine {
   }
 
   async load(path: string, options: LoadOptions = {}): Promise<ModelDetails> {
+    // checked here, so that no caller can hand whisper.cpp a file that would crash the process
+    // (a bad file is invalid_model 400); one that passes and still fails to load is our side's
+    // fault (out of memory, the device), not the file's: internal_error
+    await validateModelFile(path);
     await this.start();
     const reply = await this.send({
       type: "load",
@@ -79,7 +84,7 @@ export class WhisperEngine implements Engine {
       useGpu: !options.noGpu,
       gpuDevice: options.gpuDevice ?? 0,
     });
-    if (reply.type !== "loaded") throw new SonaError("invalid_model", failure(reply), { param: "path" });
+    if (reply.type !== "loaded") throw new SonaError("internal_error", `${failure(reply)} (the file passed validation: out of memory?)`);
     this.model = reply.model;
     return reply.model;
   }

@@ -2,6 +2,7 @@
 // registers its embedded copies (unpacked on first use) through setLibrarySource().
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { setting } from "../config.ts";
 import { CPU_LEVELS, chooseCpuLevel, cpuFlags } from "./cpu.ts";
 
 let libraryDir = resolve(import.meta.dir, "../../lib");
@@ -34,14 +35,15 @@ export interface LibraryChoice {
 }
 
 export function chooseLibrary(env: Record<string, string | undefined> = process.env): LibraryChoice {
-  if (env.SONA_LIBWHISPER) {
-    return { path: env.SONA_LIBWHISPER, level: "custom", reason: "SONA_LIBWHISPER" };
+  const custom = setting("SONA_LIBWHISPER", env);
+  if (custom) {
+    return { path: custom, level: "custom", reason: "SONA_LIBWHISPER" };
   }
   const available = source ? source.levels : CPU_LEVELS.map((l) => l.name).filter((n) => existsSync(join(libraryDir, libraryFile(n))));
   if (available.length === 0) {
     throw new Error(`libwhisper is not built: no ${libraryFile("*")} in ${libraryDir} (run: npm run setup)`);
   }
-  const { level, reason } = chooseCpuLevel(cpuFlags(), env.SONA_CPU_LEVEL || undefined, available);
+  const { level, reason } = chooseCpuLevel(cpuFlags(), setting("SONA_CPU_LEVEL", env), available);
   // only the chosen build is unpacked (and only once a level that this CPU can run was chosen)
   const path = source ? source.path(level.name) : join(libraryDir, libraryFile(level.name));
   return { path, level: level.name, reason };

@@ -4,6 +4,7 @@
 import { existsSync, statfsSync, statSync } from "node:fs";
 import { mkdir, open, rename, rm, truncate } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
 import { formatMiB } from "./units.ts";
 import { type Digest, type Env, expectedDigest, findModel, hubEndpoint, listRegistry, nameForFile } from "./registry.ts";
@@ -116,8 +117,8 @@ export async function pull(nameOrUrl: string, opts: PullOptions = {}): Promise<P
 async function run(job: Job, opts: PullOptions, env: Env): Promise<PullResult> {
   const emit = opts.onEvent ?? (() => {});
   const { signal } = opts;
-  const retries = opts.retries ?? num(env.SONA_PULL_RETRIES, 5);
-  const baseMs = opts.retryBaseMs ?? num(env.SONA_PULL_RETRY_BASE_MS, 1000);
+  const retries = opts.retries ?? num(setting("SONA_PULL_RETRIES", env), 5);
+  const baseMs = opts.retryBaseMs ?? num(setting("SONA_PULL_RETRY_BASE_MS", env), 1000);
   const algo = job.digest?.algo ?? "sha256";
   const finish = (path: string, size: number, hex: string | null, verified: Verified, downloaded: boolean): PullResult => {
     emit({ type: "done", path, size, sha256: algo === "sha256" ? hex : null, verified, downloaded });

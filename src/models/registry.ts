@@ -17,6 +17,7 @@
 // SONA_REGISTRY_FILE=<file.json> (a testing and mirroring hook) adds or overrides entries: a JSON
 // array of { name, url?, file?, size?, sha256?, sha1? }. HF_ENDPOINT replaces https://huggingface.co.
 import { readFileSync } from "node:fs";
+import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -92,7 +93,7 @@ export function nameForFile(file: string): string {
 
 /** the hub's base URL: HF_ENDPOINT (Hugging Face's own variable for mirrors), without a trailing slash */
 export function hubEndpoint(env: Env = process.env): string {
-  const raw = env.HF_ENDPOINT?.trim();
+  const raw = setting("HF_ENDPOINT", env)?.trim();
   return (raw ? raw : "https://huggingface.co").replace(/\/+$/, "");
 }
 
@@ -116,10 +117,11 @@ function readOverrides(path: string): Override[] {
   try {
     data = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new SonaError("invalid_request", `SONA_REGISTRY_FILE ${path}: ${(e as Error).message}`);
+    // the server's own configuration, not the request's fault: internal_error (500)
+    throw new SonaError("internal_error", `SONA_REGISTRY_FILE ${path}: ${(e as Error).message}`);
   }
   if (!Array.isArray(data) || !data.every((o) => typeof o?.name === "string" && o.name !== "")) {
-    throw new SonaError("invalid_request", `SONA_REGISTRY_FILE ${path}: expected a JSON array of {name, url?, file?, size?, sha256?, sha1?}`);
+    throw new SonaError("internal_error", `SONA_REGISTRY_FILE ${path}: expected a JSON array of {name, url?, file?, size?, sha256?, sha1?}`);
   }
   return data as Override[];
 }
@@ -129,7 +131,7 @@ export function listRegistry(env: Env = process.env): ModelEntry[] {
   const entries = new Map<string, ModelEntry>();
   for (const row of WHISPER) entries.set(row[0], fromRow(WHISPER_REPO, row, env));
   for (const row of VAD) entries.set(row[0], fromRow(VAD_REPO, row, env));
-  const overridePath = env.SONA_REGISTRY_FILE;
+  const overridePath = setting("SONA_REGISTRY_FILE", env);
   if (overridePath) {
     for (const o of readOverrides(overridePath)) {
       const base = entries.get(o.name) ?? fromRow(WHISPER_REPO, [o.name, null, null, null], env);

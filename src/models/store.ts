@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
 import { type Env, fileNameFor, nameForFile } from "./registry.ts";
 
@@ -21,7 +22,8 @@ export interface StoredModel {
 
 /** SONA_MODELS_DIR, else $XDG_DATA_HOME/sona/models, else ~/.local/share/sona/models */
 export function modelsDir(env: Env = process.env): string {
-  if (env.SONA_MODELS_DIR) return resolve(env.SONA_MODELS_DIR);
+  const dir = setting("SONA_MODELS_DIR", env);
+  if (dir) return resolve(dir);
   if (env.XDG_DATA_HOME) return resolve(env.XDG_DATA_HOME, "sona", "models");
   return join(env.HOME || homedir(), ".local", "share", "sona", "models");
 }

@@ -39,11 +39,6 @@ const ALLOWED: Record<string, string[]> = {
   "/skill": ["GET"],
 };
 
-// A page on some web site may POST multipart to localhost (a CORS "simple request" needs no
-// preflight), so a browser request from another origin is refused. Owners and curl send no Origin;
-// loopback origins and the server's own origin (/docs when bound to another address) pass.
-const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d+)?$/i;
-
 /** Constant-time comparison of the Bearer token with the configured key. */
 function authorized(header: string | null, key: string): boolean {
   const token = /^Bearer\s+(.+)$/i.exec(header ?? "")?.[1] ?? "";
@@ -52,19 +47,24 @@ function authorized(header: string | null, key: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function allowedOrigin(origin: string, host: string | null): boolean {
-  return LOOPBACK_ORIGIN.test(origin) || (host !== null && /^https?:\/\/(.*)$/i.exec(origin)?.[1]?.toLowerCase() === host.toLowerCase());
-}
-
 export function createApp(options: AppOptions) {
   const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
   // /skill lists the app's own routes, which exist only once the app is built
   let routes = (): readonly RouteInfo[] => [];
   const app = new Elysia({ name: "sona" })
     // thrown, not returned: every error reaches the client through onError below
+    // every route (and any WebSocket upgrade, which starts as a request) passes these first
     .onRequest(({ request }) => {
+      // DNS rebinding: a web page whose name now resolves to this machine (hosts.ts)
+      const host = request.headers.get("host");
+      if (!ctx.hosts.allowsHost(host)) {
+        throw new SonaError("forbidden", `requests for the host ${host!.slice(0, 100)} are not allowed (add it with --allowed-host or SONA_ALLOWED_HOSTS)`);
+      }
+      // A page on some web site may POST multipart to localhost (a CORS "simple request" needs no
+      // preflight), so a browser request from an origin not on the same list is refused. Owners
+      // and curl send no Origin.
       const origin = request.headers.get("origin");
-      if (origin !== null && !allowedOrigin(origin, request.headers.get("host"))) {
+      if (origin !== null && !ctx.hosts.allowsOrigin(origin)) {
         throw new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`);
       }
       // /health stays open so supervisors and load balancers can probe without the key
@@ -73,6 +73,12 @@ export function createApp(options: AppOptions) {
       }
     })
     .onError(async ({ code, error, request }) => {
+      // the client went away (mid-upload, mid-inference, waiting for the gate): nobody reads the
+      // answer, and it is nobody's fault here, so one line and no stack trace
+      if (request.signal.aborted) {
+        ctx.log(`${request.method} ${new URL(request.url).pathname}: the client went away before the answer`);
+        return errorResponse(new SonaError("aborted", "the client went away"));
+      }
       // an error may answer before the upload is read (forbidden, unauthorized, busy, no_model)
       await discardUnreadBody(request);
       if (code === "NOT_FOUND") {

@@ -58,4 +58,31 @@ describe("BusyGate", () => {
     await whenFree;
     expect(events).toEqual(["busy", "busy", "idle"]);
   });
+
+  test("tryAcquireSoon: undefined at once for a holder that is not leaving; waits for one that is", async () => {
+    const gate = new BusyGate();
+    const a = gate.tryAcquire()!;
+    expect(await gate.tryAcquireSoon(60_000)).toBeUndefined(); // not leaving: no wait at all
+    a.leaving();
+    const soon = gate.tryAcquireSoon(60_000);
+    a.release();
+    const b = (await soon)!;
+    expect(gate.busy).toBe(true);
+    // a new holder starts out not leaving; a stale lease cannot mark it
+    a.leaving();
+    expect(await gate.tryAcquireSoon(60_000)).toBeUndefined();
+    b.leaving();
+    // the wait is bounded, and leaves the queue when it gives up
+    expect(await gate.tryAcquireSoon(10)).toBeUndefined();
+    b.release();
+    expect(gate.busy).toBe(false);
+    const ac = new AbortController();
+    const c = gate.tryAcquire()!;
+    c.leaving();
+    const waiting = gate.tryAcquireSoon(60_000, ac.signal);
+    ac.abort();
+    expect(await waiting).toBeUndefined();
+    c.release();
+    expect(gate.busy).toBe(false);
+  });
 });

@@ -6,8 +6,11 @@ import { basename } from "node:path";
 import type { Engine, LoadOptions } from "../engine/index.ts";
 import { BusyGate } from "./busy.ts";
 import type { RunningJob } from "./eta.ts";
+import { type HostPolicy, hostPolicy } from "./hosts.ts";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
+/** an upload that sends nothing, or a stream nobody reads, for this long is ended (it holds the gate) */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 export interface ServerOptions {
   engine: Engine;
@@ -21,6 +24,12 @@ export interface ServerOptions {
   verbose?: boolean;
   /** when set, every route but /health needs `Authorization: Bearer <apiKey>` */
   apiKey?: string;
+  /** end an upload that sends nothing, or a streamed response nobody reads, for this long (0: never); default 30 s */
+  idleTimeoutMs?: number;
+  /** the address the server is bound to: its names pass the Host and Origin checks */
+  host?: string;
+  /** more host names to answer to (--allowed-host, SONA_ALLOWED_HOSTS; see hosts.ts) */
+  allowedHosts?: readonly string[];
 }
 
 /** The model as it was loaded, to make a repeated load of the same file and options a no-op. */
@@ -39,9 +48,12 @@ export class ServerContext {
   readonly gate = new BusyGate();
   readonly maxUploadBytes: number;
   readonly tmpDir: string;
+  readonly idleTimeoutMs: number;
   readonly verbose: boolean;
   readonly apiKey?: string;
   readonly log: (line: string) => void;
+  /** the Host and Origin allow-list */
+  readonly hosts: HostPolicy;
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
   /** the transcription holding the gate, for a busy answer's Retry-After */
@@ -57,9 +69,11 @@ export class ServerContext {
     this.engine = options.engine;
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.tmpDir = options.tmpDir ?? tmpdir();
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.verbose = options.verbose ?? false;
     this.apiKey = options.apiKey || undefined;
     this.log = options.log ?? ((line) => console.error(line));
+    this.hosts = hostPolicy({ bound: options.host, allowed: options.allowedHosts });
   }
 
   /** The loaded model, or null (also when the engine dropped it on its own). */

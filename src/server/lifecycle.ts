@@ -1,8 +1,9 @@
 // The runner's life as its owner sees it: bind, print one ready line, serve; unload the model
-// when idle; on SIGINT/SIGTERM or the owner's death, stop accepting, let a running transcription
+// when idle; on SIGINT/SIGTERM or the owner's death (our parent, or the --parent-pid process), stop accepting, let a running transcription
 // finish (up to 30 s), unload and return, so that the CLI exits 0. Nothing here exits the process.
 import type { Server } from "bun";
 import type { ServerContext } from "./context.ts";
+import { watchOwnerPid } from "./owner.ts";
 
 export const SHUTDOWN_GRACE_MS = 30_000;
 export const PARENT_POLL_MS = 500;
@@ -43,8 +44,19 @@ export interface ShutdownWatch {
   stop(): void;
 }
 
-/** Signals, and (exitWithParent) the owner's death, seen as a change of our parent pid. */
-export function watchForShutdown(opts: { exitWithParent: boolean; pollMs?: number }): ShutdownWatch {
+export interface WatchOptions {
+  /** stop when the owner exits (false: only signals stop us) */
+  exitWithParent: boolean;
+  /** the owner's pid (--parent-pid); otherwise the owner is our parent, and its death is seen
+   * as a change of our parent pid (which an orphan from the start never sees) */
+  parentPid?: number;
+  pollMs?: number;
+}
+
+/** Signals, and (exitWithParent) the owner's death. Throws when `parentPid` is not running. */
+export function watchForShutdown(opts: WatchOptions): ShutdownWatch {
+  const owner = opts.exitWithParent && opts.parentPid !== undefined ? watchOwnerPid(opts.parentPid) : undefined;
+  if (owner === null) throw new Error(`the owner process ${opts.parentPid} (--parent-pid) is not running`);
   let settle!: (r: ShutdownReason) => void;
   let hurryUp!: () => void;
   const reason = new Promise<ShutdownReason>((r) => (settle = r));
@@ -64,7 +76,7 @@ export function watchForShutdown(opts: { exitWithParent: boolean; pollMs?: numbe
     const parent = process.ppid;
     timer = setInterval(() => {
       // an orphan is adopted by init or a subreaper, so the parent pid changes when the owner dies
-      if (process.ppid !== parent) {
+      if (owner ? !owner.alive() : process.ppid !== parent) {
         fire("parent-exited");
         hurryUp();
       }
@@ -81,6 +93,7 @@ export function watchForShutdown(opts: { exitWithParent: boolean; pollMs?: numbe
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
       if (timer) clearInterval(timer);
+      owner?.close();
     },
   };
 }

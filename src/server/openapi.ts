@@ -17,7 +17,8 @@ const obj = (properties: Record<string, unknown>, required = Object.keys(propert
 const ERROR_TEXT: Record<number, string> = {
   400: "Invalid request: a missing or malformed field (`param` names it), unreadable audio (`invalid_audio`) or a bad model file (`invalid_model`, `model_not_found`)",
   401: "`sona serve --api-key` is set and the request lacks `Authorization: Bearer <key>` (`unauthorized`)",
-  403: "A browser page from a non-loopback origin (`forbidden`)",
+  403: "A Host header or browser Origin not on the allow-list: loopback, the bound address, `sona serve --allowed-host` (`forbidden`)",
+  408: "The upload sent nothing for `sona serve --upload-idle-timeout` (`timeout`)",
   413: "The upload or body is larger than the limit (`too_large`, see `sona serve --max-upload`)",
   429: "Another transcription is running (`busy`); retry after `Retry-After` seconds",
   503: "No model is loaded (`no_model`; POST /v1/models/load first), or the server is shutting down (`aborted`)",
@@ -41,7 +42,7 @@ const EXAMPLE_ERRORS: Record<number, SonaError> = {
 
 const errorContent = (status: number) => ({ "application/json": { schema: ref("Error"), example: EXAMPLE_ERRORS[status]!.toJSON() } });
 
-// every route can answer 401 (with --api-key), 403 (a foreign Origin) and 500; /health skips the key check
+// every route can answer 401 (with --api-key), 403 (a foreign Host or Origin) and 500; /health skips the key check
 function errors(...statuses: number[]) {
   const out: Record<string, unknown> = {};
   for (const status of [...statuses, 401, 403, 500]) {
@@ -109,7 +110,7 @@ function audioOperation(summary: string, description: string, operationId: strin
           "text/event-stream": { schema: ref("SseEvent") },
         },
       },
-      ...errors(400, 413, 429, 503, 507),
+      ...errors(400, 408, 413, 429, 503, 507),
     },
   };
 }

@@ -27,6 +27,8 @@ export interface UploadOptions {
   maxFileBytes: number;
   tmpDir: string;
   signal?: AbortSignal;
+  /** end an upload that sends nothing for this long (0: never); a slow but moving one goes on */
+  idleTimeoutMs?: number;
 }
 
 const tooLarge = (max: number) =>
@@ -110,7 +112,7 @@ export async function receiveUpload(request: Request, opts: UploadOptions): Prom
     for (;;) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (failure) throw failure;
-      const { done, value } = await reader.read();
+      const { done, value } = await readWithin(reader, opts.idleTimeoutMs ?? 0);
       if (done) break;
       total += value.byteLength;
       if (total > limit) throw tooLarge(opts.maxFileBytes);
@@ -135,6 +137,23 @@ export async function receiveUpload(request: Request, opts: UploadOptions): Prom
     if (err instanceof SonaError) throw err;
     if (opts.signal?.aborted) throw new SonaError("aborted", "the client went away during the upload");
     throw invalid(`the upload was interrupted: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** reader.read(), or a 408 once the client has sent nothing for `ms` (a stalled upload would hold the gate) */
+async function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]> {
+  if (!(ms > 0)) return reader.read();
+  let timer: Timer | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const seconds = ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+      reject(new SonaError("timeout", `the upload stalled: nothing received for ${seconds} (sona serve --upload-idle-timeout)`, { param: "file" }));
+    }, ms);
+  });
+  try {
+    return await Promise.race([reader.read(), stalled]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -58,8 +58,9 @@ export function postAudio(base: string, fields: Record<string, string | string[]
   return fetch(base + path, { method: "POST", body: audioForm(fields), ...init });
 }
 
-/** Polls `check` until it holds or `ms` pass (temp-file removal trails the end of a stream). */
-export async function eventually(check: () => boolean, ms = 1000): Promise<boolean> {
+/** Polls `check` until it holds or `ms` pass (temp-file removal trails the end of a stream). The
+ * default is generous: it returns as soon as `check` holds, and a loaded machine may be slow. */
+export async function eventually(check: () => boolean, ms = 10_000): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (check()) return true;

@@ -21,6 +21,8 @@ from typing import Any, Deque, Dict, List, Mapping, Optional, Sequence
 from ._errors import SonaError
 
 STDERR_TAIL_LINES = 50
+STOP_TIMEOUT = 35.0  # sona's shutdown grace for a running transcription (30 s), and a margin
+HURRY = 5.0  # after the second SIGTERM sona aborts what runs and exits; SIGKILL if it has not
 _MAX_LINE = 64 * 1024  # a longer line is kept in pieces rather than grown without bound
 
 
@@ -170,8 +172,13 @@ class SonaProcess:
         except OSError:
             pass
 
-    def stop(self, timeout: float = 10.0) -> Optional[int]:
-        """SIGTERM, wait up to `timeout` s, then SIGKILL. Idempotent; returns the exit code."""
+    def stop(self, timeout: float = STOP_TIMEOUT) -> Optional[int]:
+        """SIGTERM, wait up to `timeout` s, a second SIGTERM, HURRY s more, then SIGKILL.
+
+        sona lets a running transcription finish for up to 30 s after SIGTERM, so the default
+        waits a little longer; a second SIGTERM makes it abort the job and exit within seconds.
+        Idempotent; returns the exit code.
+        """
         with self._lock:
             already = self._stopped
             self._stopped = True
@@ -189,8 +196,13 @@ class SonaProcess:
             try:
                 self._proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self._kill()
-                self._proc.wait()
+                try:
+                    if os.name != "nt":
+                        self._proc.send_signal(signal.SIGTERM)
+                    self._proc.wait(timeout=HURRY)
+                except (OSError, subprocess.TimeoutExpired):
+                    self._kill()
+                    self._proc.wait()
         deadline = time.monotonic() + 2.0
         for t in self._threads:
             t.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 from ._binary import find_binary
 from ._client import Client
 from ._multipart import FileInput
-from ._process import SonaProcess
+from ._process import STOP_TIMEOUT, SonaProcess
 
 
 class Sona:
@@ -33,9 +33,14 @@ class Sona:
     ) -> None:
         self.binary = find_binary(os.fspath(binary) if binary is not None else None)
         argv = [self.binary, "serve", "--port", str(port)]
+        # sona exits with this process even when it is not sona's parent (a wrapper in between,
+        # or a shell that has exited), unless the caller's own args name another owner
+        args = [str(a) for a in args]
+        if not any(a == "--parent-pid" or a.startswith("--parent-pid=") for a in args):
+            argv += ["--parent-pid", str(os.getpid())]
         if model:
             argv.append(os.fspath(model))
-        argv.extend(str(a) for a in args)
+        argv.extend(args)
         self._process = SonaProcess(argv, ready_timeout=ready_timeout)
         atexit.register(self.stop)
         self.port: int = self._process.port
@@ -65,8 +70,9 @@ class Sona:
         """The child's last stderr lines (at most 50)."""
         return self._process.stderr_tail()
 
-    def stop(self, timeout: float = 10.0) -> Optional[int]:
-        """SIGTERM, wait up to `timeout` s (a running transcription may finish), then SIGKILL.
+    def stop(self, timeout: float = STOP_TIMEOUT) -> Optional[int]:
+        """SIGTERM, wait up to `timeout` s (sona lets a running transcription finish for up to
+        30 s), then a second SIGTERM (sona aborts it), and SIGKILL 5 s later.
 
         Idempotent; returns the child's exit code (0 after a clean shutdown).
         """

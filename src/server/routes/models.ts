@@ -1,4 +1,4 @@
-// Model management: load (validated before whisper.cpp sees the file), unload, list. Loads and
+// Model management: load (the engine validates the file before whisper.cpp sees it), unload, list. Loads and
 // unloads wait for the gate, so the model never changes under a running transcription.
 import { basename } from "node:path";
 import { Elysia } from "elysia";
@@ -6,7 +6,6 @@ import type { LoadOptions } from "../../engine/index.ts";
 import { SonaError } from "../../errors.ts";
 import type { ModelInfo, ModelList } from "../../format/wire.ts";
 import { resolveModelPath } from "../../models/resolve.ts";
-import { validateModelFile } from "../../models/validate.ts";
 import type { ServerContext } from "../context.ts";
 import { DOCS } from "../openapi.ts";
 import { json, readSmallBody } from "../respond.ts";
@@ -16,13 +15,12 @@ const BODY_HINT = 'request body must contain {"path": "..."}';
 
 /**
  * Resolves and checks the model, then loads it. The current model stays loaded when anything
- * fails: the file is validated first, and the engine frees the old context only after the new
+ * fails: the engine validates the file first, and frees the old context only after the new
  * one loaded. Returns false when the same, unchanged file with the same options was already loaded.
  */
 export async function loadModel(ctx: ServerContext, nameOrPath: string, options: LoadOptions = {}): Promise<boolean> {
   const path = await resolveModelPath(nameOrPath).catch(asPathError);
   if (ctx.isLoaded(path, options)) return false;
-  await validateModelFile(path).catch(asPathError);
   const started = performance.now();
   await ctx.engine.load(path, options).catch(asPathError);
   ctx.recordLoad(path, options);

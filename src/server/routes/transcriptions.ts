@@ -27,16 +27,19 @@ export interface TranscriptionRequest {
 }
 
 export async function handleTranscription(ctx: ServerContext, { request, server, translate }: TranscriptionRequest): Promise<Response> {
-  const lease = ctx.gate.tryAcquire();
+  // right after a client cancelled, its abort may still be landing: wait for that, not for a job
+  const lease = await ctx.gate.tryAcquireSoon(undefined, request.signal);
   if (!lease) throw busyError();
+  request.signal.addEventListener("abort", () => lease.leaving(), { once: true });
   let upload: Upload | undefined;
   let streaming = false;
   try {
     if (!ctx.engine.model) await reloadAfterIdle(ctx);
-    // an upload or a non-streamed hour of audio may leave the socket quiet for a long time
+    // an upload or a non-streamed hour of audio may leave the socket quiet for a long time, so
+    // Bun's idle timeout is off; a client that stalls is caught by ctx.idleTimeoutMs instead
     server?.timeout(request, 0);
     const started = performance.now();
-    upload = await receiveUpload(request, { maxFileBytes: ctx.maxUploadBytes, tmpDir: ctx.tmpDir, signal: request.signal });
+    upload = await receiveUpload(request, { maxFileBytes: ctx.maxUploadBytes, tmpDir: ctx.tmpDir, signal: request.signal, idleTimeoutMs: ctx.idleTimeoutMs });
     const fields = translate ? { ...upload.fields, translate: "true" } : upload.fields;
     const options = parseOptions(fields);
     const { path } = upload.file;
@@ -50,13 +53,18 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
         diarized: options.responseFormat === "diarized_json",
         logprobs: options.logprobs,
         clientSignal: request.signal,
-        run: (emit, gone) => run(ctx, path, options, gone, emit),
+        run: (emit, gone) => {
+          gone.addEventListener("abort", () => lease.leaving(), { once: true });
+          return run(ctx, path, options, gone, emit);
+        },
         finally: async () => {
           await owned.dispose();
           lease.release();
           if (ctx.verbose) ctx.log(`stream ended after ${Math.round(performance.now() - started)} ms`);
         },
         onInternalError: (err) => ctx.log(`transcription failed: ${describe(err)}`),
+        idleTimeoutMs: ctx.idleTimeoutMs,
+        onStalled: () => ctx.log(`the client read nothing of its stream for ${Math.round(ctx.idleTimeoutMs / 1000)} s: transcription aborted`),
       });
     }
 
@@ -118,10 +126,21 @@ async function run(
     if (ctx.shutdown.signal.aborted && !clientSignal.aborted) {
       throw new SonaError("aborted", "transcription aborted: the server is shutting down", { status: 503, cause: err });
     }
-    throw err;
+    throw ourFault(err);
   } finally {
     if (ctx.job === job) ctx.job = null;
   }
+}
+
+/**
+ * The audio layer reports a file it cannot open, or an ffmpeg it cannot start, as invalid_audio:
+ * right for the CLI, where the file is the user's. Here the file is our own temp file and ffmpeg
+ * our own, so an operating-system error behind it (EACCES, EMFILE, ENOENT, ...) is a 500.
+ */
+function ourFault(err: unknown): unknown {
+  const cause = err instanceof SonaError && err.code === "invalid_audio" ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  if (typeof cause?.code !== "string") return err;
+  return new SonaError("internal_error", `server-side failure: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 /** Server-Timing lets clients (and bench/server-overhead.ts) split a request's time. */

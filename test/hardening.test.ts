@@ -81,7 +81,7 @@ test("200 concurrent connections: no 5xx, one transcription at a time, the rest 
   expect((await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
 }, 120_000);
 
-test("ffmpeg missing: a clear 400 for MP3 while WAV still works", async () => {
+test("ffmpeg missing: a clear 500 for MP3 (the machine's fault, not the file's) while WAV still works", async () => {
   const mp3 = join(dir, "speech.mp3");
   const wavPath = join(dir, "speech.wav");
   await Bun.write(wavPath, WAV);
@@ -90,10 +90,10 @@ test("ffmpeg missing: a clear 400 for MP3 while WAV still works", async () => {
   process.env.SONA_FFMPEG_PATH = join(dir, "no-such-ffmpeg");
   try {
     const res = await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form(new Uint8Array(readFileSync(mp3)), "speech.mp3") });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(500);
     const { error } = await res.json();
-    expect(error.code).toBe("invalid_audio");
-    expect(error.message).toMatch(/ffmpeg/);
+    expect(error.code).toBe("internal_error");
+    expect(error.message).toMatch(/SONA_FFMPEG_PATH is set to .* but there is no file there/);
     expect((await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
   } finally {
     if (saved === undefined) delete process.env.SONA_FFMPEG_PATH;

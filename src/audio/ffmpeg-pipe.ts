@@ -2,6 +2,7 @@
 // of the input. A pipe cannot be probed first and read again, so unlike decodeWithFfmpeg (a file)
 // this takes ffmpeg's default audio track instead of mixing several, and learns the format, rate
 // and channels from what ffmpeg prints about its input.
+import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
 import { aborted } from "./_errors.ts";
 import { ENHANCE_FILTER, ffmpegInfo, lastMeaningfulLine, parseProbe } from "./ffmpeg.ts";
@@ -13,8 +14,10 @@ export async function decodePipeWithFfmpeg(
 ) {
   const ffmpeg = opts.ffmpegPath ?? ffmpegInfo().path;
   if (!ffmpeg) {
-    throw new SonaError("invalid_audio", process.env.SONA_FFMPEG_PATH
-      ? `SONA_FFMPEG_PATH is set to ${process.env.SONA_FFMPEG_PATH} but there is no file there`
+    // the machine's fault, not the input's
+    const set = setting("SONA_FFMPEG_PATH");
+    throw new SonaError("internal_error", set
+      ? `SONA_FFMPEG_PATH is set to ${set} but there is no file there`
       : "ffmpeg not found: install ffmpeg or set SONA_FFMPEG_PATH (needed for piped input that is not a PCM WAV)");
   }
   if (opts.signal?.aborted) throw aborted();

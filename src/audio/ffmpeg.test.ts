@@ -108,13 +108,13 @@ describe.skipIf(!hasFfmpeg)("decodeWithFfmpeg", () => {
 describe("finding ffmpeg", () => {
   test("SONA_FFMPEG_PATH that points nowhere is an error that says so", async () => {
     process.env.SONA_FFMPEG_PATH = join(dir, "no-such-ffmpeg");
-    await rejects(decodeWithFfmpeg(join(dir, "a.mp3")), "invalid_audio", `SONA_FFMPEG_PATH is set to ${join(dir, "no-such-ffmpeg")} but there is no file there`);
+    await rejects(decodeWithFfmpeg(join(dir, "a.mp3")), "internal_error", `SONA_FFMPEG_PATH is set to ${join(dir, "no-such-ffmpeg")} but there is no file there`);
     expect(ffmpegInfo()).toEqual({ path: null, origin: "SONA_FFMPEG_PATH" });
   });
 
   test("an ffmpeg that cannot run is named in the error", async () => {
     process.env.SONA_FFMPEG_PATH = join(dir, "text.mp3");
-    await rejects(decodeWithFfmpeg(join(dir, "a.mp3")), "invalid_audio", `cannot run ffmpeg (${join(dir, "text.mp3")}): EACCES`);
+    await rejects(decodeWithFfmpeg(join(dir, "a.mp3")), "internal_error", `cannot run ffmpeg (${join(dir, "text.mp3")}): EACCES`);
   });
 
   test.skipIf(!hasFfmpeg)("order: SONA_FFMPEG_PATH, bundled, PATH", () => {
@@ -132,7 +132,7 @@ describe("finding ffmpeg", () => {
     expect(ffmpegInfo()).toEqual({ path: null, origin: null });
     await rejects(
       decodeWithFfmpeg(join(dir, "a.mp3")),
-      "invalid_audio",
+      "internal_error",
       "ffmpeg not found: install ffmpeg or set SONA_FFMPEG_PATH (needed for .mp3 and other non-WAV input)",
     );
   });

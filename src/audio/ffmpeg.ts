@@ -4,6 +4,7 @@
 // for the result, and the duration that sizes the output buffer up front.
 import { statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
 import { aborted, tooLong } from "./_errors.ts";
 
@@ -27,15 +28,15 @@ export function ffmpegInfo(): FfmpegInfo {
     return findFfmpeg() ?? { path: null, origin: null };
   } catch {
     // SONA_FFMPEG_PATH names nothing, or the bundled copy could not be unpacked
-    return { path: null, origin: process.env.SONA_FFMPEG_PATH ? "SONA_FFMPEG_PATH" : "bundled" };
+    return { path: null, origin: setting("SONA_FFMPEG_PATH") ? "SONA_FFMPEG_PATH" : "bundled" };
   }
 }
 
 function findFfmpeg(): { path: string; origin: FfmpegOrigin } | null {
-  const env = process.env.SONA_FFMPEG_PATH;
+  const env = setting("SONA_FFMPEG_PATH");
   if (env) {
     if (isFile(env)) return { path: env, origin: "SONA_FFMPEG_PATH" };
-    throw new SonaError("invalid_audio", `SONA_FFMPEG_PATH is set to ${env} but there is no file there`);
+    throw new SonaError("internal_error", `SONA_FFMPEG_PATH is set to ${env} but there is no file there`);
   }
   const b = typeof bundled === "function" ? bundled() : bundled;
   if (b && isFile(b)) return { path: b, origin: "bundled" };
@@ -82,7 +83,8 @@ export interface FfmpegOptions {
 export async function decodeWithFfmpeg(path: string, opts: FfmpegOptions = {}): Promise<FfmpegDecoded> {
   const ffmpeg = opts.ffmpegPath ?? findFfmpeg()?.path;
   if (!ffmpeg) {
-    throw new SonaError("invalid_audio", "ffmpeg not found: install ffmpeg or set SONA_FFMPEG_PATH (needed for .mp3 and other non-WAV input)");
+    // a missing or broken ffmpeg is the machine's fault, not the input's: a 500, not a 400
+    throw new SonaError("internal_error", "ffmpeg not found: install ffmpeg or set SONA_FFMPEG_PATH (needed for .mp3 and other non-WAV input)");
   }
   // `file:` so a name like "concat:a|b" or "https:..." is never read as a protocol; the whitelist
   // keeps a playlist-like input from making ffmpeg open anything but local files
@@ -187,7 +189,7 @@ async function run(exe: string, args: string[], signal: AbortSignal | undefined,
   try {
     proc = spawn(exe, args, reserve !== null);
   } catch (e) {
-    throw new SonaError("invalid_audio", `cannot run ffmpeg (${exe}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    throw new SonaError("internal_error", `cannot run ffmpeg (${exe}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
   const kill = () => proc.kill();
   signal?.addEventListener("abort", kill, { once: true });

@@ -1,6 +1,7 @@
 // `sona --version` and `sona info`: what this binary is made of, and what it picked at start-up.
 import { defineCommand } from "citty";
 import { ffmpegInfo } from "../audio/ffmpeg.ts";
+import { setting } from "../config.ts";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { cacheDirs } from "../bundle/extract.ts";
@@ -49,10 +50,10 @@ async function placesLines(): Promise<string[]> {
   const models = await listModels(dir).catch(() => []);
   const listed = models.length ? models.map((m) => `  ${m.name} (${formatBytes(m.size)})`) : ["  (none; download one with: sona pull base.en)"];
   const unpack = cacheDirs("<build>")[0]!.dir.replace(/[/\\]<build>$/, "");
-  const build = process.env.SONA_BUILD_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sona-build");
+  const build = setting("SONA_BUILD_CACHE") || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sona-build");
   return [
     `threads: ${defaultThreads()} by default (every core, at most 8; --threads to change)`,
-    `models directory: ${dir}${process.env.SONA_MODELS_DIR ? " (SONA_MODELS_DIR)" : ""}`,
+    `models directory: ${dir}${setting("SONA_MODELS_DIR") ? " (SONA_MODELS_DIR)" : ""}`,
     ...listed,
     `cache: ${unpack} (where the single binary unpacks libwhisper and ffmpeg)`,
     `build cache: ${build} (native builds from a source checkout; SONA_BUILD_CACHE)`,

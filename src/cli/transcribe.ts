@@ -153,13 +153,13 @@ async function writeResults(result: TranscriptResult, options: TranscribeOptions
   }
 }
 
-/** SIGINT/SIGTERM abort the run; a second signal exits at once. */
+/** SIGINT/SIGTERM abort the run; a second signal gets the signal's default action (it ends at once). */
 function watchSignals() {
   const controller = new AbortController();
   const state = { signal: controller.signal, exitCode: 0, dispose: () => {} };
   const on = (code: number) => () => {
-    if (controller.signal.aborted) process.exit(code);
     state.exitCode = code;
+    state.dispose();
     controller.abort();
   };
   const onInt = on(130);

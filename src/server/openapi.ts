@@ -33,6 +33,7 @@ const EXAMPLE_ERRORS: Record<number, SonaError> = {
   401: new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)"),
   403: new SonaError("forbidden", "requests from the web origin https://example.com are not allowed"),
   404: new SonaError("model_not_found", "no loaded model is called 'whisper-1' (the loaded one is ggml-base.en.bin)", { status: 404, param: "model" }),
+  408: new SonaError("timeout", "the upload sent nothing for 30 s (see sona serve --upload-idle-timeout); it was dropped"),
   413: new SonaError("too_large", "uploaded file is too large (the limit is 1073741824 bytes; see sona serve --max-upload)", { param: "file" }),
   429: busyError(),
   500: new SonaError("internal_error", "internal error: whisper.cpp failed (code -6)"),
@@ -161,7 +162,7 @@ const docs = {
     description: "The VAD alone: speech spans in seconds. Needs no whisper model, but takes the one transcription slot (429 while one runs).",
     operationId: "detectSpeech",
     requestBody: { required: true, content: { "multipart/form-data": { schema: ref("VadForm") } } },
-    responses: { ...ok("The speech spans", "SpeechSpans"), ...errors(400, 413, 429, 507) },
+    responses: { ...ok("The speech spans", "SpeechSpans"), ...errors(400, 408, 413, 429, 507) },
   },
   translations: audioOperation("Translate audio into English", "OpenAI's translations endpoint: a transcription with translate=true.", "createTranslation"),
 };

@@ -12,12 +12,14 @@ import { busyError, json } from "../respond.ts";
 import { receiveUpload, type Upload } from "../upload.ts";
 
 export async function handleVad(ctx: ServerContext, request: Request, server: Server<unknown> | null): Promise<Response> {
-  const lease = ctx.gate.tryAcquire();
+  // the gate's rules are a transcription's: a cancelled holder is waited for, briefly
+  const lease = await ctx.gate.tryAcquireSoon(undefined, request.signal);
   if (!lease) throw busyError();
+  request.signal.addEventListener("abort", () => lease.leaving(), { once: true });
   let upload: Upload | undefined;
   try {
     server?.timeout(request, 0);
-    upload = await receiveUpload(request, { maxFileBytes: ctx.maxUploadBytes, tmpDir: ctx.tmpDir, signal: request.signal });
+    upload = await receiveUpload(request, { maxFileBytes: ctx.maxUploadBytes, tmpDir: ctx.tmpDir, signal: request.signal, idleTimeoutMs: ctx.idleTimeoutMs });
     const vad = parseVadParams(upload.fields);
     const report = await detectSpeechInFile(ctx.engine, upload.file.path, vad, AbortSignal.any([request.signal, ctx.shutdown.signal]));
     return json(speechJson(report), 200, { "server-timing": `vad;dur=${report.vadMs.toFixed(1)}` });

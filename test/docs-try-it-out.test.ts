@@ -71,7 +71,7 @@ describe("/docs Try it out", () => {
 
   test("error examples carry the code each status answers with, and match the Error schema", () => {
     const CODES: Record<string, string> = {
-      400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "model_not_found", 413: "too_large",
+      400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "model_not_found", 408: "timeout", 413: "too_large",
       429: "busy", 500: "internal_error", 503: "no_model", 507: "insufficient_storage",
     };
     const validator = new OpenApiValidator(spec);

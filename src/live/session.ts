@@ -202,7 +202,7 @@ export class LiveSession {
     const u = this.open;
     u.lastPartialAt = this.buffer.to;
     try {
-      const text = await this.decode(this.buffer.copyFrom(u.from));
+      const text = await this.decode(this.buffer.copyFrom(u.from), true);
       this.emit({ type: "partial", id: u.id, start: seconds(u.onset), end: seconds(this.buffer.to), text });
     } catch (err) {
       if (!this.closed && !(err instanceof SonaError && err.code === "aborted")) throw err;
@@ -220,7 +220,7 @@ export class LiveSession {
     const span = { id: u.id, start: seconds(u.onset), end: seconds(Math.max(end, u.onset)) };
     this.emit({ type: "committed", ...span });
     try {
-      const text = await this.decode(samples);
+      const text = await this.decode(samples, false);
       if (text) this.committedText = tail(`${this.committedText} ${text}`, PROMPT_TAIL_CHARS * 2);
       this.emit({ type: "utterance", ...span, text, seconds: seconds(samples.length) });
     } catch (err) {
@@ -260,10 +260,12 @@ export class LiveSession {
     await this.finalize(this.buffer.to);
   }
 
-  private async decode(samples: Float32Array): Promise<string> {
+  /** A partial is one greedy pass (no temperature fallback): it is soon decoded again anyway. */
+  private async decode(samples: Float32Array, partial: boolean): Promise<string> {
     const t0 = performance.now();
     const prompt = [this.o.decode.prompt, tail(this.committedText, PROMPT_TAIL_CHARS)].filter(Boolean).join(" ") || undefined;
-    const result = await this.o.engine.transcribe(samples, { ...this.o.decode, prompt, vad: undefined }, { signal: this.abort.signal });
+    const options = { ...this.o.decode, prompt, vad: undefined, noFallback: partial || this.o.decode.noFallback };
+    const result = await this.o.engine.transcribe(samples, options, { signal: this.abort.signal });
     this.lastDecodeMs = performance.now() - t0;
     return result.segments.map((s) => s.text).join("").trim();
   }

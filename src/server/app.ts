@@ -14,6 +14,8 @@ import { documentation } from "./openapi.ts";
 import { asSonaError, errorResponse } from "./respond.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { systemRoutes } from "./routes/system.ts";
+import { WEBSOCKET_MAX_PAYLOAD } from "./live-socket.ts";
+import { liveRoutes } from "./routes/live.ts";
 import { describe, transcriptionRoutes } from "./routes/transcriptions.ts";
 import { vadRoutes } from "./routes/vad.ts";
 
@@ -53,7 +55,7 @@ function allowedOrigin(origin: string, host: string | null): boolean {
 
 export function createApp(options: AppOptions) {
   const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
-  const app = new Elysia({ name: "sona" })
+  const app = new Elysia({ name: "sona", websocket: { maxPayloadLength: WEBSOCKET_MAX_PAYLOAD } })
     // thrown, not returned: every error reaches the client through onError below
     .onRequest(({ request }) => {
       const origin = request.headers.get("origin");
@@ -84,6 +86,7 @@ export function createApp(options: AppOptions) {
     .use(transcriptionRoutes(ctx))
     .use(translationRoutes(ctx))
     .use(vadRoutes(ctx))
+    .use(liveRoutes(ctx))
     .use(docsRoutes());
   for (const [path, methods] of Object.entries(ALLOWED)) {
     const allow = methods.join(", ");

@@ -43,6 +43,8 @@ export class ServerContext {
   readonly log: (line: string) => void;
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
+  /** aborted when shutdown begins: live sessions, which never end on their own, end here */
+  readonly stopping = new AbortController();
   private loaded: LoadedModel | null = null;
 
   constructor(options: ServerOptions) {

@@ -91,6 +91,7 @@ export function watchForShutdown(opts: { exitWithParent: boolean; pollMs?: numbe
  */
 export async function shutdown(ctx: ServerContext, server: Server<unknown>, opts: { graceMs?: number; hurry?: Promise<void> } = {}): Promise<void> {
   void server.stop(false);
+  ctx.stopping.abort(new Error("shutting down"));
   const grace = opts.graceMs ?? SHUTDOWN_GRACE_MS;
   if (ctx.gate.busy) ctx.log(`waiting up to ${Math.round(grace / 1000)} s for the running transcription`);
   const finished = await Promise.race([

@@ -54,6 +54,8 @@ describe("a live session", () => {
       expect(mine.slice(-3)).toEqual(["speech_stopped", "committed", "utterance"]);
       // every utterance is longer than 1.4 s, so the 700 ms cadence re-decodes it at least twice
       expect(mine.filter((t) => t === "partial").length).toBeGreaterThanOrEqual(2);
+      // the audio decoded: the speech, the pre-roll and the silence that ended the turn
+      expect(u.seconds).toBeGreaterThanOrEqual(u.end - u.start);
     }
     expect(events.some((e) => e.type === "failed" || e.type === "error")).toBe(false);
   }, 120_000);

@@ -219,10 +219,11 @@ export class LiveSession {
     this.buffer.keepLast(this.turns ? this.prefix : 0);
     const span = { id: u.id, start: seconds(u.onset), end: seconds(Math.max(end, u.onset)) };
     this.emit({ type: "committed", ...span });
+    const decoded = seconds(samples.length); // before the samples move to the engine's worker
     try {
       const text = await this.decode(samples, false);
       if (text) this.committedText = tail(`${this.committedText} ${text}`, PROMPT_TAIL_CHARS * 2);
-      this.emit({ type: "utterance", ...span, text, seconds: seconds(samples.length) });
+      this.emit({ type: "utterance", ...span, text, seconds: decoded });
     } catch (err) {
       if (this.closed) return;
       this.emit({ type: "failed", ...span, error: err instanceof SonaError ? err : new SonaError("internal_error", String(err)) });

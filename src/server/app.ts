@@ -9,6 +9,7 @@ import { isSonaError, SonaError } from "../errors.ts";
 import { ServerContext, type ServerOptions } from "./context.ts";
 import { discardUnreadBody } from "./discard.ts";
 import { docsRoutes } from "./docs.ts";
+import { realtimeRoutes } from "./openai/realtime.ts";
 import { translationRoutes } from "./openai/translations.ts";
 import { documentation } from "./openapi.ts";
 import { asSonaError, errorResponse } from "./respond.ts";
@@ -87,6 +88,7 @@ export function createApp(options: AppOptions) {
     .use(translationRoutes(ctx))
     .use(vadRoutes(ctx))
     .use(liveRoutes(ctx))
+    .use(realtimeRoutes(ctx))
     .use(docsRoutes());
   for (const [path, methods] of Object.entries(ALLOWED)) {
     const allow = methods.join(", ");

@@ -31,10 +31,18 @@ export interface LiveProtocol {
   shutdown?(): void;
 }
 
-export function liveSocket(ctx: ServerContext, name: string, path: string, protocol: (io: SocketIO) => LiveProtocol) {
+/** `accept` may refuse a request by its query before the upgrade (throw a SonaError: a 4xx). */
+export function liveSocket(
+  ctx: ServerContext,
+  name: string,
+  path: string,
+  protocol: (io: SocketIO) => LiveProtocol,
+  accept?: (query: Record<string, string | undefined>) => void,
+) {
   const sessions = new WeakMap<object, { protocol: LiveProtocol; release: () => void }>();
   return new Elysia({ name }).ws(path, {
-    beforeHandle() {
+    beforeHandle({ query }) {
+      accept?.(query as Record<string, string | undefined>);
       if (ctx.gate.busy) throw busyError();
       if (!ctx.engine.model) throw noModelError();
     },

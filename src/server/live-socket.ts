@@ -41,6 +41,8 @@ export function liveSocket(
 ) {
   const sessions = new WeakMap<object, { protocol: LiveProtocol; release: () => void }>();
   return new Elysia({ name }).ws(path, {
+    // Elysia would list it under a "ws" method, which OpenAPI does not have; docs/API.md describes it
+    detail: { hide: true },
     beforeHandle({ query }) {
       accept?.(query as Record<string, string | undefined>);
       if (ctx.gate.busy) throw busyError();

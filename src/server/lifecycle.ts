@@ -12,11 +12,12 @@ export interface Listener {
   listen(options: Partial<Bun.Serve.Options<unknown>>): { server: Server<unknown> | null };
 }
 
-/** Binds; throws (no ready line) when the address is taken or invalid. */
-export function listen(app: Listener, host: string, port: number): Server<unknown> {
+/** Binds; throws (no ready line) when the address is taken or invalid. `tls`: https and wss. */
+export function listen(app: Listener, host: string, port: number, tls?: { cert: string; key: string }): Server<unknown> {
   const { server } = app.listen({
     hostname: host,
     port,
+    ...(tls ? { tls } : {}),
     // Bun refuses a body over this limit before any handler runs, with an empty 413 (default
     // 128 MiB). Sona enforces its own limits while reading (uploads: --max-upload, JSON: 64 KiB;
     // other routes never read a body) and answers with the error body, so Bun's check stays out.

@@ -19,6 +19,11 @@ export class StreamBuffer {
     return this.length;
   }
 
+  /** samples of memory held (the array's capacity) */
+  get capacity(): number {
+    return this.data.length;
+  }
+
   /** the stream position just after the last sample held */
   get to(): number {
     return this.from + this.length;

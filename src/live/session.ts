@@ -36,7 +36,11 @@ const PARTIAL_BACKLOG_S = 30;
 /** input beyond this much waiting is refused with an error event */
 export const MAX_BACKLOG_S = 300;
 
-type Input = { kind: "audio"; samples: Float32Array } | { kind: "commit" } | { kind: "clear" } | { kind: "finish"; done: () => void };
+type Input =
+  | { kind: "audio"; samples: Float32Array }
+  | { kind: "commit" }
+  | { kind: "clear" }
+  | { kind: "finish" | "handled"; done: () => void };
 
 interface Open {
   id: number;
@@ -97,20 +101,31 @@ export class LiveSession {
     return new Promise((done) => this.enqueue({ kind: "finish", done }));
   }
 
+  /** Resolves when everything queued so far is handled (a sender that wants to keep pace waits here). */
+  handled(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((done) => this.enqueue({ kind: "handled", done }));
+  }
+
   /** Stops at once: a running decode is aborted, queued input dropped, no more events. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort(new SonaError("aborted", "live session closed"));
-    for (const item of this.queue.splice(0)) if (item.kind === "finish") item.done();
+    for (const item of this.queue.splice(0)) if ("done" in item) item.done();
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
+  /** samples of audio memory the session holds now (the open utterance's buffer and the input waiting) */
+  get heldSamples(): number {
+    return this.buffer.capacity + this.pending;
+  }
+
   private enqueue(item: Input): void {
-    if (this.closed) return item.kind === "finish" ? item.done() : undefined;
+    if (this.closed) return "done" in item ? item.done() : undefined;
     this.queue.push(item);
     if (!this.running) void this.pump();
   }
@@ -125,6 +140,7 @@ export class LiveSession {
           this.pending -= item.samples.length;
         } else if (item.kind === "commit") await this.manualCommit();
         else if (item.kind === "clear") this.drop();
+        else if (item.kind === "handled") item.done();
         else {
           await this.flush();
           item.done();

@@ -7,6 +7,7 @@ import { VERSION } from "../version.ts";
 const subCommands = {
   transcribe: () => import("./transcribe.ts").then((m) => m.default),
   vad: () => import("./vad.ts").then((m) => m.default),
+  live: () => import("./live.ts").then((m) => m.default),
   serve: () => import("./serve.ts").then((m) => m.default),
   pull: () => import("./pull.ts").then((m) => m.default),
   models: () => import("./models.ts").then((m) => m.default),

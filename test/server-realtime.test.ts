@@ -193,3 +193,33 @@ describe("the route's rules", () => {
     expect(await eventually(() => !server.app.sona.gate.busy, 5000)).toBe(true);
   }, 60_000);
 });
+
+describe("with --api-key", () => {
+  test("the key as OpenAI's browser subprotocol or as api_key; without it 401 before the upgrade", async () => {
+    const keyed = startTestServer(fake, { apiKey: "s3cret" });
+    try {
+      const refused = await rawUpgrade(keyed.base, "/v1/realtime?intent=transcription");
+      expect(refused.status).toBe(401);
+      expect(refused.text).toContain('"code":"unauthorized"');
+      expect((await rawUpgrade(keyed.base, "/v1/audio/live?api_key=wrong")).status).toBe(401);
+
+      const viaProtocol = await openEvents(url(keyed.base), ["realtime", "openai-insecure-api-key.s3cret"]);
+      expect(viaProtocol.ws.protocol).toBe("realtime");
+      await viaProtocol.next((e) => e.type === "session.created");
+      viaProtocol.ws.close();
+      expect(await eventually(() => !keyed.app.sona.gate.busy, 5000)).toBe(true);
+
+      const viaQuery = await openEvents(url(keyed.base, "intent=transcription&api_key=s3cret"));
+      await viaQuery.next((e) => e.type === "session.created");
+      viaQuery.ws.close();
+      expect(await eventually(() => !keyed.app.sona.gate.busy, 5000)).toBe(true);
+
+      // the query key opens WebSockets only, not HTTP routes
+      const http = await fetch(`${keyed.base}/v1/models?api_key=s3cret`);
+      expect(http.status).toBe(401);
+      await http.body?.cancel();
+    } finally {
+      await keyed.close();
+    }
+  });
+});

@@ -15,7 +15,7 @@ import { documentation } from "./openapi.ts";
 import { asSonaError, errorResponse } from "./respond.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { systemRoutes } from "./routes/system.ts";
-import { WEBSOCKET_MAX_PAYLOAD } from "./live-socket.ts";
+import { upgradeKeyMatches, WEBSOCKET_MAX_PAYLOAD } from "./live-socket.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { describe, transcriptionRoutes } from "./routes/transcriptions.ts";
 import { vadRoutes } from "./routes/vad.ts";
@@ -64,7 +64,12 @@ export function createApp(options: AppOptions) {
         throw new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`);
       }
       // /health stays open so supervisors and load balancers can probe without the key
-      if (ctx.apiKey && new URL(request.url).pathname !== "/health" && !authorized(request.headers.get("authorization"), ctx.apiKey)) {
+      if (
+        ctx.apiKey &&
+        new URL(request.url).pathname !== "/health" &&
+        !authorized(request.headers.get("authorization"), ctx.apiKey) &&
+        !upgradeKeyMatches(request, ctx.apiKey)
+      ) {
         throw new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)");
       }
     })

@@ -3,6 +3,7 @@
 // the usual error body, through the app's onError); the session then holds the gate for its life,
 // and a disconnect, the route's own end, or the server shutting down releases it. What the frames
 // mean is the protocol's business (routes/live.ts, openai/realtime.ts).
+import { timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import type { Lease } from "./busy.ts";
 import type { ServerContext } from "./context.ts";
@@ -31,6 +32,31 @@ export interface LiveProtocol {
   shutdown?(): void;
 }
 
+const KEY_PROTOCOL = "openai-insecure-api-key.";
+
+/**
+ * The API key a WebSocket upgrade may carry where a browser cannot set Authorization: OpenAI's
+ * `openai-insecure-api-key.<key>` subprotocol, or an `api_key` query parameter.
+ */
+export function upgradeKeyMatches(request: Request, key: string): boolean {
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
+  const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+  const candidates = [...offered.filter((p) => p.startsWith(KEY_PROTOCOL)).map((p) => p.slice(KEY_PROTOCOL.length))];
+  const query = new URL(request.url).searchParams.get("api_key");
+  if (query !== null) candidates.push(query);
+  const b = Buffer.from(key);
+  return candidates.some((c) => {
+    const a = Buffer.from(c);
+    return a.length === b.length && timingSafeEqual(a, b);
+  });
+}
+
+/** The subprotocol the server answers with: the first offered that is not a key (a client offering some must get one back). */
+function chosenProtocol(request: Request): string | undefined {
+  const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  return offered.find((p) => !p.startsWith(KEY_PROTOCOL)) ?? offered[0];
+}
+
 /** `accept` may refuse a request by its query before the upgrade (throw a SonaError: a 4xx). */
 export function liveSocket(
   ctx: ServerContext,
@@ -43,6 +69,10 @@ export function liveSocket(
   return new Elysia({ name }).ws(path, {
     // Elysia would list it under a "ws" method, which OpenAPI does not have; docs/API.md describes it
     detail: { hide: true },
+    upgrade({ request, set }) {
+      const protocol = chosenProtocol(request);
+      if (protocol) set.headers["sec-websocket-protocol"] = protocol;
+    },
     beforeHandle({ query }) {
       accept?.(query as Record<string, string | undefined>);
       if (ctx.gate.busy) throw busyError();

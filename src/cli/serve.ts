@@ -1,7 +1,7 @@
 // `sona serve [model]`: the HTTP runner. Order, as the original: load the model (if given), bind,
 // print the ready line to stdout, serve; nothing else ever goes to stdout. The run ends (and the
 // CLI exits 0) on SIGINT/SIGTERM or when the owner process dies.
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defineCommand } from "citty";
 import { WhisperEngine } from "../engine/index.ts";
@@ -22,6 +22,7 @@ export default defineCommand({
       "Examples:",
       "  sona serve base.en --port 0",
       "  sona serve ~/models/ggml-small.bin --port 8080 --unload-timeout 5m",
+      "  sona serve base.en --port 8443 --tls-cert cert.pem --tls-key key.pem",
     ].join("\n"),
   },
   args: {
@@ -33,6 +34,8 @@ export default defineCommand({
     "unload-timeout": { type: "string", description: "Unload the model after this long without requests (30s, 5m, 1h; 0 = never; env SONA_UNLOAD_TIMEOUT)" },
     "api-key": { type: "string", description: "Require Authorization: Bearer <key> on every route but /health (env SONA_API_KEY)" },
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
+    "tls-cert": { type: "string", description: "PEM certificate: serve https:// and wss:// (with --tls-key)" },
+    "tls-key": { type: "string", description: "PEM private key of --tls-cert" },
     ...verboseArg,
   },
   async run({ args }) {
@@ -51,9 +54,9 @@ export default defineCommand({
       if (args.model) await loadModel(ctx, String(args.model));
       if (watch.fired) return;
       const app = createApp({ context: ctx });
-      const server = listen(app, settings.host, settings.port);
+      const server = listen(app, settings.host, settings.port, settings.tls);
       process.stdout.write(readyLine({ commit: getCommit(), port: server.port!, version: VERSION }));
-      log(`listening on http://${settings.host}:${server.port}`);
+      log(`listening on ${settings.tls ? "https" : "http"}://${settings.host}:${server.port}`);
       const stopIdle = startIdleUnload(ctx, settings.unloadTimeoutMs);
       const reason = await watch.reason;
       log(reason === "parent-exited" ? "the owner process exited; shutting down" : `${reason}: shutting down`);
@@ -77,6 +80,7 @@ interface Settings {
   maxUpload: number;
   unloadTimeoutMs: number;
   tmpDir: string;
+  tls?: { cert: string; key: string };
 }
 
 function readSettings(args: Record<string, unknown>): Settings {
@@ -92,7 +96,23 @@ function readSettings(args: Record<string, unknown>): Settings {
   }
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, tmpDir };
+  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, maxUpload, unloadTimeoutMs, tmpDir, tls: readTls(args) };
+}
+
+/** Both files or neither; read now, so a wrong path is a usage error before anything loads. */
+function readTls(args: Record<string, unknown>): Settings["tls"] {
+  const cert = args["tls-cert"] as string | undefined;
+  const key = args["tls-key"] as string | undefined;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new UsageError("--tls-cert and --tls-key go together");
+  const read = (path: string, flag: string) => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      throw new UsageError(`invalid ${flag} '${path}': cannot read the file`);
+    }
+  };
+  return { cert: read(cert, "--tls-cert"), key: read(key, "--tls-key") };
 }
 
 function isDirectory(path: string): boolean {

@@ -30,7 +30,7 @@ test.skipIf(!Bun.which("curl") || !Bun.which("python3"))("examples/curl.sh", () 
   expect(r.out).toContain("sona exited with 0");
 });
 
-test.skipIf(!Bun.which("espeak-ng"))("examples/live.ts: two spoken sentences, two segments, then stopped", () => {
+test("examples/live.ts: two spoken sentences, two segments, then stopped", () => {
   const r = run([process.execPath, join(ROOT, "examples/live.ts")]);
   if (r.code !== 0) console.error(r.out, r.err);
   expect(r.code).toBe(0);

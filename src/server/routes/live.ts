@@ -12,7 +12,7 @@ import { binaryFrame, jsonFrame, liveSocket, MAX_FRAME_BYTES, type LiveProtocol,
 
 /** the original's VAD silence: 600 ms ends an utterance */
 const LIVE_SILENCE_MS = 600;
-const START_FIELDS = new Set(["type", "language", "prompt", "vad_model", "partial_mode", "partial_interval_ms", "detect_language"]);
+const START_FIELDS = new Set(["type", "language", "prompt", "vad_model", "partial_mode", "partial_interval_ms"]);
 
 export function liveRoutes(ctx: ServerContext) {
   return liveSocket(ctx, "sona-live", "/v1/audio/live", (io) => new OriginalLive(ctx, io));

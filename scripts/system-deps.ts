@@ -32,6 +32,7 @@ const TEST: Need[] = [
   { check: "nginx", pkg: "nginx-light", why: "the scale-out example's test" },
   { check: "python3", pkg: "python3", why: "sonapy's tests" },
   { check: "curl", pkg: "curl", why: "examples/curl.sh and the Expect: 100-continue test" },
+  { check: "openssl", pkg: "openssl", why: "self-signed certificates for the TLS tests" },
   { check: "unshare", pkg: "util-linux", why: "the full-temp-dir test" },
   { check: "mount", pkg: "mount", why: "the full-temp-dir test" },
 ];

@@ -49,3 +49,13 @@ describe("before npm run build", () => {
 
   test("examples/client.ts", () => expectTour(unbuilt([process.execPath, join(tree, "examples/client.ts")])));
 });
+
+test("examples/live.ts: two spoken sentences, two segments, then stopped", () => {
+  const r = run([process.execPath, join(ROOT, "examples/live.ts")]);
+  if (r.code !== 0) console.error(r.out, r.err);
+  expect(r.code).toBe(0);
+  expect(r.err).toContain("meaningless");
+  const lines = r.out.trimEnd().split("\n");
+  expect(lines.filter((l) => /^\[\d/.test(l))).toHaveLength(2);
+  expect(lines.at(-1)).toBe("stopped");
+});

@@ -2,7 +2,7 @@
 // step (so a test can hold the gate, disconnect mid-run or time /health), abort honoured within a
 // millisecond like the real worker, and a record of what it was asked.
 import { basename } from "node:path";
-import type { DecodeOptions, Engine, LoadOptions, ModelDetails, SpeechDetection, TranscribeHooks, TranscriptResult, VadRun } from "../src/engine/index.ts";
+import type { DecodeOptions, Engine, LoadOptions, ModelDetails, SpeechDetection, SpeechStream, TranscribeHooks, TranscriptResult, VadRun } from "../src/engine/index.ts";
 import type { Segment, Token } from "../src/engine/types.ts";
 import { SonaError } from "../src/errors.ts";
 
@@ -99,6 +99,17 @@ export class FakeEngine implements Engine {
       else spans.push({ start, end });
     }
     return { spans, vadMs: 0 };
+  }
+
+  /** Not Silero either: 0.9 for a 512-sample window whose peak passes 0.05, else 0.05. */
+  async speechProbabilities(samples: Float32Array, _stream: SpeechStream): Promise<Float32Array> {
+    const out = new Float32Array(Math.ceil(samples.length / 512));
+    for (let w = 0; w < out.length; w++) {
+      let peak = 0;
+      for (let k = w * 512; k < Math.min((w + 1) * 512, samples.length); k++) peak = Math.max(peak, Math.abs(samples[k]!));
+      out[w] = peak > 0.05 ? 0.9 : 0.05;
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -94,6 +94,7 @@ class BadTimesEngine implements Engine {
   async unload(): Promise<void> {}
   async close(): Promise<void> {}
   async detectSpeech(): Promise<SpeechDetection> { return { spans: [], vadMs: 0 }; }
+  async speechProbabilities(): Promise<Float32Array> { return new Float32Array(0); }
   async transcribe(samples: Float32Array, _o: unknown, hooks: TranscribeHooks = {}): Promise<TranscriptResult> {
     const d = Math.round((samples.length / 16000) * 100);
     const raw: [number, number][] = [[0, 0], [0, 120], [100, 100], [90, 300], [d - 5, d + 200], [d + 300, d + 300]];

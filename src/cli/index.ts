@@ -10,6 +10,7 @@ import { UsageError } from "./usage.ts";
 const subCommands = {
   transcribe: () => import("./transcribe.ts").then((m) => m.default),
   vad: () => import("./vad.ts").then((m) => m.default),
+  live: () => import("./live.ts").then((m) => m.default),
   serve: () => import("./serve.ts").then((m) => m.default),
   pull: () => import("./pull.ts").then((m) => m.default),
   models: () => import("./models.ts").then((m) => m.default),

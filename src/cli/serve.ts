@@ -1,7 +1,7 @@
 // `sona serve [model]`: the HTTP runner. Order, as the original: load the model (if given), bind,
 // print the ready line to stdout, serve; nothing else ever goes to stdout. The run ends (and the
 // CLI exits 0) on SIGINT/SIGTERM or when the owner process dies.
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defineCommand } from "citty";
 import { setting } from "../config.ts";
@@ -40,6 +40,8 @@ export default defineCommand({
       description: "Also answer to this Host name (a reverse proxy's; comma-separated or repeated; .example.com = any subdomain; env SONA_ALLOWED_HOSTS)",
     },
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
+    "tls-cert": { type: "string", description: "PEM certificate: serve https:// and wss:// (with --tls-key)" },
+    "tls-key": { type: "string", description: "PEM private key of --tls-cert" },
     ...verboseArg,
   },
   async run({ args }) {
@@ -68,9 +70,9 @@ export default defineCommand({
       if (args.model) await loadModel(ctx, String(args.model));
       if (watch.fired) return;
       const app = createApp({ context: ctx });
-      const server = listen(app, settings.host, settings.port);
+      const server = listen(app, settings.host, settings.port, settings.tls);
       process.stdout.write(readyLine({ commit: getCommit(), port: server.port!, version: VERSION }));
-      log(`listening on http://${settings.host}:${server.port}`);
+      log(`listening on ${settings.tls ? "https" : "http"}://${settings.host}:${server.port}`);
       const stopIdle = startIdleUnload(ctx, settings.unloadTimeoutMs);
       const reason = await watch.reason;
       log(reason === "parent-exited" ? "the owner process exited; shutting down" : `${reason}: shutting down`);
@@ -97,6 +99,7 @@ interface Settings {
   uploadIdleTimeoutMs: number;
   tmpDir: string;
   allowedHosts: string[];
+  tls?: { cert: string; key: string };
 }
 
 function readSettings(args: Record<string, unknown>): Settings {
@@ -123,7 +126,23 @@ function readSettings(args: Record<string, unknown>): Settings {
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
   const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), setting("SONA_ALLOWED_HOSTS")]);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts };
+  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts, tls: readTls(args) };
+}
+
+/** Both files or neither; read now, so a wrong path is a usage error before anything loads. */
+function readTls(args: Record<string, unknown>): Settings["tls"] {
+  const cert = args["tls-cert"] as string | undefined;
+  const key = args["tls-key"] as string | undefined;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new UsageError("--tls-cert and --tls-key go together");
+  const read = (path: string, flag: string) => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      throw new UsageError(`invalid ${flag} '${path}': cannot read the file`);
+    }
+  };
+  return { cert: read(cert, "--tls-cert"), key: read(key, "--tls-key") };
 }
 
 function isDirectory(path: string): boolean {

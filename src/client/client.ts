@@ -1,6 +1,7 @@
 // SonaClient: the HTTP API of one running server, for Bun and Node alike.
 import { errorFromBody, SonaClientError } from "./errors.ts";
 import { isNetworkError, lines, readText, send, type RawRequest, type RawResponse } from "./http.ts";
+import { type LiveOptions, type LiveTranscription, openLive } from "./live.ts";
 import { type AudioInput, formEntries, multipart } from "./multipart.ts";
 import type {
   ErrorEvent, HealthResponse, LoadOptions, LoadResponse, ModelList, ReadyResponse, StreamEvent,
@@ -102,6 +103,19 @@ export class SonaClient {
     } finally {
       res.close();
     }
+  }
+
+  /**
+   * GET /v1/audio/live: a live session, resolved once the server is ready. `send()` 16 kHz mono f32
+   * samples, iterate the events (partial, segment, error, stopped), `stop()` to end. A refused
+   * upgrade throws busy (429) or no_model (503), as /ready tells.
+   */
+  live(options: LiveOptions = {}): Promise<LiveTranscription> {
+    return openLive(this.baseUrl, options, async () => {
+      const ready = await this.ready().catch(() => null);
+      if (ready && ready.status !== "ready") return new SonaClientError(503, "no_model", "no model loaded (POST /v1/models/load first)");
+      return new SonaClientError(429, "busy", "server is busy with another transcription", { retryAfter: 1 });
+    });
   }
 
   // -- plumbing ----------------------------------------------------------------------------------

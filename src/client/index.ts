@@ -7,6 +7,7 @@
 //   for await (const event of sona.client.transcribeStream("meeting.wav")) console.log(event);
 export { SonaClient, type SonaClientOptions } from "./client.ts";
 export { isSonaClientError, SonaClientError, SonaClientError as SonaError, type SonaClientErrorInit } from "./errors.ts";
+export { LiveTranscription, type LiveOptions, type LiveServerEvent } from "./live.ts";
 export type { AudioInput } from "./multipart.ts";
 export { type ProcessExit, type ReadyLine, SonaProcess, spawnSona, type SpawnOptions } from "./process.ts";
 export type * from "./types.ts";

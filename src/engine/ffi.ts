@@ -32,6 +32,11 @@ const SYMBOLS = {
   whisper_vad_segments_get_segment_t1: { args: ["ptr", "i32"], returns: "f32" },
   whisper_vad_free_segments: { args: ["ptr"], returns: "void" },
   whisper_vad_free: { args: ["ptr"], returns: "void" },
+  // streaming: one probability per 512-sample window, the LSTM state kept between calls
+  whisper_vad_detect_speech_no_reset: { args: ["ptr", "ptr", "i32"], returns: "bool" },
+  whisper_vad_reset_state: { args: ["ptr"], returns: "void" },
+  whisper_vad_n_probs: { args: ["ptr"], returns: "i32" },
+  whisper_vad_probs: { args: ["ptr"], returns: "ptr" },
   whisper_full_n_tokens: { args: ["ptr", "i32"], returns: "i32" },
   whisper_full_lang_id: { args: ["ptr"], returns: "i32" },
   whisper_token_to_str: { args: ["ptr", "i32"], returns: "ptr" },

@@ -30,12 +30,24 @@ export interface Engine {
   transcribe(samples: Float32Array, options: DecodeOptions, hooks?: TranscribeHooks): Promise<TranscriptResult>;
   /** speech spans of 16 kHz mono samples; needs no whisper model */
   detectSpeech(samples: Float32Array, vad: VadRun): Promise<SpeechDetection>;
+  /**
+   * Streaming speech detection for live sessions: one probability per 512-sample window of the
+   * next stretch of a stream, the detector's state carried from the call before unless `reset`.
+   */
+  speechProbabilities(samples: Float32Array, stream: SpeechStream): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
 export interface SpeechDetection {
   spans: SpeechSpan[];
   vadMs: number;
+}
+
+export interface SpeechStream {
+  /** a validated Silero file */
+  modelPath: string;
+  /** true on a stream's first call */
+  reset: boolean;
 }
 
 export interface EngineInfo {
@@ -119,6 +131,15 @@ export class WhisperEngine implements Engine {
     const reply = await this.enqueue(() => this.post({ type: "vad", samples, vad }, [samples.buffer as ArrayBuffer]));
     if (reply.type === "spans") return { spans: reply.spans, vadMs: reply.vadMs };
     throw replyError(reply);
+  }
+
+  async speechProbabilities(samples: Float32Array, stream: SpeechStream): Promise<Float32Array> {
+    await this.start();
+    const message: ToWorker = { type: "vad-stream", samples, modelPath: stream.modelPath, reset: stream.reset };
+    const reply = await this.enqueue(() => this.post(message, [samples.buffer as ArrayBuffer]));
+    if (reply.type === "probs") return reply.probs;
+    if (reply.type === "failed") throw new SonaError(reply.code, reply.message, reply.code === "invalid_model" ? { param: "vad_model" } : {});
+    throw new SonaError("internal_error", `unexpected engine reply ${reply.type}`);
   }
 
   async close(): Promise<void> {

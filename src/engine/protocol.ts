@@ -14,7 +14,8 @@ export type ToWorker =
   | { type: "load"; path: string; flashAttn: boolean; useGpu: boolean; gpuDevice: number }
   | { type: "unload" }
   | { type: "run"; samples: Float32Array; options: DecodeOptions; abort: Int32Array }
-  | { type: "vad"; samples: Float32Array; vad: VadRun };
+  | { type: "vad"; samples: Float32Array; vad: VadRun }
+  | { type: "vad-stream"; samples: Float32Array; modelPath: string; reset: boolean };
 
 /** A VAD model file (already validated) and its tunables. */
 export interface VadRun {
@@ -58,4 +59,5 @@ export type FromWorker =
   | { type: "event"; event: EngineEvent }
   | { type: "done"; result: TranscriptResult }
   | { type: "spans"; spans: SpeechSpan[]; vadMs: number }
+  | { type: "probs"; probs: Float32Array }
   | { type: "failed"; code: "invalid_model" | "invalid_request" | "aborted" | "internal_error"; message: string };

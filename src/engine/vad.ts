@@ -2,7 +2,7 @@
 // asked for) and whisper.cpp's span finder. Runs on the engine worker's thread, like whisper_full.
 import { statSync } from "node:fs";
 import type { SpeechSpan } from "../vad/params.ts";
-import { asPointer, ptr, type Pointer, type WhisperSymbols } from "./ffi.ts";
+import { asPointer, ptr, toArrayBuffer, type Pointer, type WhisperSymbols } from "./ffi.ts";
 import { vadParamsBytes } from "./params.ts";
 import type { VadRun } from "./protocol.ts";
 
@@ -12,9 +12,39 @@ export class WorkerFailure extends Error {
   }
 }
 
+interface OpenContext {
+  path: string;
+  id: string;
+  ctx: Pointer;
+}
+
+/** Silero's window: one probability per 512 samples (32 ms at 16 kHz). */
+export const VAD_WINDOW = 512;
+
 export class SpeechDetector {
-  private open?: { path: string; id: string; ctx: Pointer };
+  private open?: OpenContext;
+  // live sessions keep the LSTM state between calls, so they get a context of their own that a
+  // file's detection (which resets the state) never touches
+  private stream?: OpenContext;
   constructor(private readonly lib: WhisperSymbols) {}
+
+  /**
+   * Speech probabilities of the next stretch of a stream, one per 512-sample window; `reset`
+   * starts a new stream (zeroed LSTM state). A partial last window is zero-padded by whisper.cpp,
+   * so callers send whole windows.
+   */
+  probabilities(samples: Float32Array, path: string, reset: boolean): Float32Array {
+    this.stream = this.reopen(this.stream, path);
+    const ctx = this.stream.ctx;
+    if (reset) this.lib.whisper_vad_reset_state(ctx);
+    if (samples.length === 0) return new Float32Array(0);
+    if (!this.lib.whisper_vad_detect_speech_no_reset(ctx, samples, samples.length)) {
+      throw new WorkerFailure("internal_error", `speech detection failed: ${String(this.lib.sona_last_error() ?? "")}`);
+    }
+    const n = this.lib.whisper_vad_n_probs(ctx);
+    const at = asPointer(this.lib.whisper_vad_probs(ctx));
+    return n > 0 && at ? new Float32Array(toArrayBuffer(at, 0, n * 4).slice(0)) : new Float32Array(0);
+  }
 
   /** Speech spans of 16 kHz samples, in seconds, within [0, duration]. */
   detect(samples: Float32Array, run: VadRun): SpeechSpan[] {
@@ -41,22 +71,28 @@ export class SpeechDetector {
 
   close(): void {
     if (this.open) this.lib.whisper_vad_free(this.open.ctx);
+    if (this.stream) this.lib.whisper_vad_free(this.stream.ctx);
     this.open = undefined;
+    this.stream = undefined;
   }
 
   private context(path: string): Pointer {
+    this.open = this.reopen(this.open, path);
+    return this.open.ctx;
+  }
+
+  private reopen(current: OpenContext | undefined, path: string): OpenContext {
     // a file replaced or rewritten at the same path is opened again, as a whisper model is
     const id = fileIdentity(path);
-    if (this.open?.path === path && this.open.id === id) return this.open.ctx;
-    this.close();
+    if (current?.path === path && current.id === id) return current;
+    if (current) this.lib.whisper_vad_free(current.ctx);
     this.lib.sona_clear_last_error();
     const ctx = asPointer(this.lib.sona_vad_init(Buffer.from(`${path}\0`)));
     if (!ctx) {
       const detail = String(this.lib.sona_last_error() ?? "");
       throw new WorkerFailure("invalid_model", `whisper.cpp could not load the VAD model ${path}${detail ? `: ${detail}` : ""}`);
     }
-    this.open = { path, id, ctx };
-    return ctx;
+    return { path, id, ctx };
   }
 }
 

@@ -258,6 +258,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         const spans = detector!.detect(m.samples, m.vad);
         return post({ type: "spans", spans, vadMs: performance.now() - t0 });
       }
+      case "vad-stream": {
+        const probs = detector!.probabilities(m.samples, m.modelPath, m.reset);
+        return self.postMessage({ type: "probs", probs } satisfies FromWorker, [probs.buffer]);
+      }
     }
   } catch (err) {
     job = undefined;

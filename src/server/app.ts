@@ -11,11 +11,14 @@ import { discardUnreadBody } from "./discard.ts";
 import { docsRoutes } from "./docs.ts";
 import { type RouteInfo, skillRoutes } from "./skill.ts";
 import { estimateWaitMs } from "./eta.ts";
+import { realtimeRoutes } from "./openai/realtime.ts";
 import { translationRoutes } from "./openai/translations.ts";
 import { documentation } from "./openapi.ts";
 import { asSonaError, errorResponse } from "./respond.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { systemRoutes } from "./routes/system.ts";
+import { upgradeKeyMatches, WEBSOCKET_MAX_PAYLOAD } from "./live-socket.ts";
+import { liveRoutes } from "./routes/live.ts";
 import { describe, transcriptionRoutes } from "./routes/transcriptions.ts";
 import { vadRoutes } from "./routes/vad.ts";
 
@@ -51,7 +54,7 @@ export function createApp(options: AppOptions) {
   const ctx = options.context ?? new ServerContext({ ...options, engine: requireEngine(options) });
   // /skill lists the app's own routes, which exist only once the app is built
   let routes = (): readonly RouteInfo[] => [];
-  const app = new Elysia({ name: "sona" })
+  const app = new Elysia({ name: "sona", websocket: { maxPayloadLength: WEBSOCKET_MAX_PAYLOAD } })
     // thrown, not returned: every error reaches the client through onError below
     // every route (and any WebSocket upgrade, which starts as a request) passes these first
     .onRequest(({ request }) => {
@@ -68,7 +71,12 @@ export function createApp(options: AppOptions) {
         throw new SonaError("forbidden", `requests from the web origin ${origin.slice(0, 100)} are not allowed`);
       }
       // /health stays open so supervisors and load balancers can probe without the key
-      if (ctx.apiKey && new URL(request.url).pathname !== "/health" && !authorized(request.headers.get("authorization"), ctx.apiKey)) {
+      if (
+        ctx.apiKey &&
+        new URL(request.url).pathname !== "/health" &&
+        !authorized(request.headers.get("authorization"), ctx.apiKey) &&
+        !upgradeKeyMatches(request, ctx.apiKey)
+      ) {
         throw new SonaError("unauthorized", "missing or wrong API key: send Authorization: Bearer <key> (--api-key / SONA_API_KEY)");
       }
     })
@@ -97,6 +105,8 @@ export function createApp(options: AppOptions) {
     .use(transcriptionRoutes(ctx))
     .use(translationRoutes(ctx))
     .use(vadRoutes(ctx))
+    .use(liveRoutes(ctx))
+    .use(realtimeRoutes(ctx))
     .use(docsRoutes())
     .use(skillRoutes(ctx, () => routes()));
   routes = () => app.routes as readonly RouteInfo[];

@@ -58,6 +58,8 @@ export class ServerContext {
   readonly shutdown = new AbortController();
   /** the transcription holding the gate, for a busy answer's Retry-After */
   job: RunningJob | null = null;
+  /** aborted when shutdown begins: live sessions, which never end on their own, end here */
+  readonly stopping = new AbortController();
   private loaded: LoadedModel | null = null;
   /**
    * The model the idle timer unloaded (Ollama's keep-alive): the next transcription loads it again

@@ -13,11 +13,12 @@ export interface Listener {
   listen(options: Partial<Bun.Serve.Options<unknown>>): { server: Server<unknown> | null };
 }
 
-/** Binds; throws (no ready line) when the address is taken or invalid. */
-export function listen(app: Listener, host: string, port: number): Server<unknown> {
+/** Binds; throws (no ready line) when the address is taken or invalid. `tls`: https and wss. */
+export function listen(app: Listener, host: string, port: number, tls?: { cert: string; key: string }): Server<unknown> {
   const { server } = app.listen({
     hostname: host,
     port,
+    ...(tls ? { tls } : {}),
     // Bun refuses a body over this limit before any handler runs, with an empty 413 (default
     // 128 MiB). Sona enforces its own limits while reading (uploads: --max-upload, JSON: 64 KiB;
     // other routes never read a body) and answers with the error body, so Bun's check stays out.
@@ -104,6 +105,7 @@ export function watchForShutdown(opts: WatchOptions): ShutdownWatch {
  */
 export async function shutdown(ctx: ServerContext, server: Server<unknown>, opts: { graceMs?: number; hurry?: Promise<void> } = {}): Promise<void> {
   void server.stop(false);
+  ctx.stopping.abort(new Error("shutting down"));
   const grace = opts.graceMs ?? SHUTDOWN_GRACE_MS;
   if (ctx.gate.busy) ctx.log(`waiting up to ${Math.round(grace / 1000)} s for the running transcription`);
   const finished = await Promise.race([

@@ -14,6 +14,7 @@ import urllib.parse
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._errors import SonaError
+from ._live import Live
 from ._multipart import FileInput, Multipart, form_value
 
 JSON_FORMATS = ("json", "verbose_json")
@@ -82,6 +83,12 @@ class Client:
         self._host, self._port = parts.hostname, parts.port or 80
         self._timeout = timeout
         self._check = check or (lambda wait: None)
+
+    def live(self, **start: Any) -> Live:
+        """GET /v1/audio/live (WebSocket): a Live session once the server is ready. ``start`` holds
+        the start message's fields (language, prompt, vad_model, partial_mode, partial_interval_ms)."""
+        self._check(0.0)
+        return Live(self._host, self._port, self._timeout, {"type": "start", **{k: v for k, v in start.items() if v is not None}})
 
     # -- plumbing ------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 from ._binary import find_binary
 from ._client import Client
+from ._live import Live
 from ._multipart import FileInput
 from ._process import STOP_TIMEOUT, SonaProcess
 
@@ -144,3 +145,14 @@ class Sona:
             stream=stream,
             **fields,
         )
+
+    def live(self, **start: Any) -> "Live":
+        """GET /v1/audio/live: ``send()`` 16 kHz mono f32 samples, iterate the events, ``stop()``.
+
+            with sona.live(language="en") as live:
+                live.send(samples)          # bytes of little-endian f32, or array("f")
+                live.stop()
+                for event in live:          # partial, segment, stopped (error events too)
+                    print(event)
+        """
+        return self._client.live(**start)

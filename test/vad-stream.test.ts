@@ -1,0 +1,47 @@
+// Engine.speechProbabilities, the streaming VAD live sessions use: whisper.cpp's
+// whisper_vad_detect_speech_no_reset on the real Silero model. The LSTM state is carried between
+// calls (so chunking does not change the probabilities) and reset when a stream starts.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { WhisperEngine } from "../src/engine/index.ts";
+import { VENDORED_VAD_PATH } from "../src/vad/model.ts";
+import { spokenWithGaps, THREE_UTTERANCES, type SpokenAudio } from "./helpers/speech.ts";
+
+const engine = new WhisperEngine();
+let spoken: SpokenAudio;
+beforeAll(async () => {
+  spoken = await spokenWithGaps(THREE_UTTERANCES.texts, THREE_UTTERANCES.gaps);
+}, 60_000);
+afterAll(() => engine.close());
+
+/** the first `seconds` of the speech in pieces of `windows` x 512 samples */
+async function probabilities(windows: number, resetEach = false, seconds = 6): Promise<number[]> {
+  const x = spoken.samples.subarray(0, seconds * 16000 - ((seconds * 16000) % 512));
+  const out: number[] = [];
+  for (let i = 0; i < x.length; i += windows * 512) {
+    const p = await engine.speechProbabilities(x.slice(i, i + windows * 512), { modelPath: VENDORED_VAD_PATH, reset: resetEach || i === 0 });
+    out.push(...p);
+  }
+  return out;
+}
+
+test("one probability per 512 samples, high in speech and low in silence", async () => {
+  const p = await probabilities(1000);
+  expect(p).toHaveLength(Math.floor((6 * 16000) / 512));
+  const at = (s: number) => p[Math.floor((s * 16000) / 512)]!;
+  expect(at(1)).toBeLessThan(0.2); // the opening silence
+  const u = spoken.utterances[0]!;
+  const inside = p.slice(Math.ceil((u.start * 16000) / 512), Math.floor((u.end * 16000) / 512));
+  expect(inside.filter((v) => v > 0.5).length).toBeGreaterThan(inside.length / 2);
+}, 60_000);
+
+test("the state is carried between calls: any chunking gives the same probabilities; a reset starts over", async () => {
+  const whole = await probabilities(1000);
+  const chunked = await probabilities(3);
+  expect(chunked.length).toBe(whole.length);
+  for (let i = 0; i < whole.length; i++) expect(chunked[i]!).toBeCloseTo(whole[i]!, 4);
+  // the same stream again from a reset: the same numbers
+  expect(await probabilities(1000)).toEqual(whole);
+  // resetting on every call loses the context and changes them
+  const amnesic = await probabilities(3, true);
+  expect(amnesic.some((v, i) => Math.abs(v - whole[i]!) > 0.01)).toBe(true);
+}, 60_000);

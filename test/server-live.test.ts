@@ -87,6 +87,15 @@ describe("the gate and the model", () => {
     }
   });
 
+  test("a foreign Host is 403 before the upgrade, on both live routes (DNS rebinding)", async () => {
+    const port = new URL(server.base).port;
+    for (const path of ["/v1/audio/live", "/v1/realtime?intent=transcription"]) {
+      const res = await rawUpgrade(server.base, path, `rebind.evil.example:${port}`);
+      expect(res.status).toBe(403);
+      expect(res.text).toContain('"code":"forbidden"');
+    }
+  });
+
   test("no model: 503 before the upgrade", async () => {
     const empty = startTestServer(new FakeEngine());
     try {

@@ -54,12 +54,12 @@ export async function openEvents(url: string, protocols?: string[]): Promise<Eve
 }
 
 /** Sends an upgrade request by hand and returns the status code and the raw head and body. */
-export function rawUpgrade(base: string, path: string): Promise<{ status: number; text: string }> {
+export function rawUpgrade(base: string, path: string, host?: string): Promise<{ status: number; text: string }> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
       socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `GET ${path} HTTP/1.1\r\nHost: ${host ?? `${hostname}:${port}`}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });

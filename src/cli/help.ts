@@ -27,9 +27,15 @@ const EXAMPLES: Record<string, string[]> = {
     "sona vad call.mp3 --vad-threshold 0.6 --vad-min-silence-duration-ms 500",
     "sona vad talk.m4a --vad-model ~/models/ggml-silero-v5.1.2.bin -o spans.json",
   ],
+  live: [
+    "ffmpeg -f pulse -i default -ac 1 -ar 16000 -f s16le - | sona live base.en",
+    "sona live tiny.en talk.f32 --input-format f32le --realtime",
+    "arecord -f S16_LE -r 16000 -c 1 | sona live base.en --json",
+  ],
   serve: [
     "sona serve base.en --port 0",
     "sona serve ~/models/ggml-small.bin --port 8080 --unload-timeout 5m",
+    "sona serve base.en --port 8443 --tls-cert cert.pem --tls-key key.pem",
   ],
   pull: [
     "sona pull base.en",

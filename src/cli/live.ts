@@ -18,14 +18,7 @@ const FORMATS = { s16le: 2, f32le: 4 } as const;
 export default defineCommand({
   meta: {
     name: "live",
-    description: [
-      "Transcribe a live stream of raw PCM (stdin by default): one line per utterance as it ends.",
-      "",
-      "Examples:",
-      "  ffmpeg -f pulse -i default -ac 1 -ar 16000 -f s16le - | sona live base.en",
-      "  sona live tiny.en talk.f32 --input-format f32le --realtime",
-      "  arecord -f S16_LE -r 16000 -c 1 | sona live base.en --json",
-    ].join("\n"),
+    description: "Transcribe a live stream of raw PCM (stdin by default): one line per utterance as it ends",
   },
   args: {
     model: { type: "positional", description: "Model file or name (see: sona models, sona pull)" },

@@ -98,7 +98,7 @@ describe("scripts/system-deps.ts", () => {
     const calls = readFileSync(log, "utf8").trim().split("\n");
     expect(calls[0]).toBe(`${sudo}apt-get update -q`);
     expect(calls[1]).toStartWith(`${sudo}apt-get install -y -q --no-install-recommends make patch xz-utils nasm`);
-    expect(calls[1]).toContain("ffmpeg espeak-ng sox nginx-light python3 curl util-linux mount");
+    expect(calls[1]).toContain("ffmpeg espeak-ng sox nginx-light python3 curl openssl util-linux mount");
     expect(calls).toHaveLength(2);
   });
 

@@ -14,6 +14,7 @@ import { createApp } from "../src/server/app.ts";
 import { listen } from "../src/server/lifecycle.ts";
 import { MICRO_EN } from "./helpers/server.ts";
 import { spokenWithGaps, THREE_UTTERANCES, type SpokenAudio } from "./helpers/speech.ts";
+import { GA_TRANSCRIPTION_SESSION } from "./helpers/ws.ts";
 
 const engine = new WhisperEngine();
 const dir = mkdtempSync(join(tmpdir(), "sona-tls-"));
@@ -65,19 +66,7 @@ test("the openai client's OpenAIRealtimeWS: three completed transcriptions in or
     rt.socket.on("open", () => resolve());
     rt.socket.on("error", reject);
   });
-  rt.send({
-    type: "session.update",
-    session: {
-      type: "transcription",
-      audio: {
-        input: {
-          format: { type: "audio/pcm", rate: 24000 },
-          transcription: { model: "gpt-4o-transcribe", language: "en" },
-          turn_detection: { type: "server_vad", threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500 },
-        },
-      },
-    },
-  });
+  rt.send({ type: "session.update", session: GA_TRANSCRIPTION_SESSION });
   const pcm = pcm16At24k(spoken.samples);
   const step = 24000 / 20; // 50 ms
   for (let i = 0; i < pcm.length; i += step) {

@@ -7,7 +7,7 @@ import { WhisperEngine } from "../src/engine/index.ts";
 import { FakeEngine } from "./fake-engine.ts";
 import { eventually, MICRO_EN, postAudio, startTestServer } from "./helpers/server.ts";
 import { spokenWithGaps, THREE_UTTERANCES, type SpokenAudio } from "./helpers/speech.ts";
-import { openEvents, rawUpgrade, type EventSocket } from "./helpers/ws.ts";
+import { GA_TRANSCRIPTION_SESSION, openEvents, rawUpgrade, type EventSocket } from "./helpers/ws.ts";
 
 const engine = new WhisperEngine();
 const real = startTestServer(engine);
@@ -61,20 +61,7 @@ describe("a Realtime transcription session (GA shape, 24 kHz, server VAD)", () =
     const created = await s.next((e) => e.type === "session.created");
     expect(created.session.type).toBe("transcription");
     expect(created.session.audio.input.format).toEqual({ type: "audio/pcm", rate: 24000 });
-    send(s, {
-      type: "session.update",
-      event_id: "ev1",
-      session: {
-        type: "transcription",
-        audio: {
-          input: {
-            format: { type: "audio/pcm", rate: 24000 },
-            transcription: { model: "gpt-4o-transcribe", language: "en" },
-            turn_detection: { type: "server_vad", threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500 },
-          },
-        },
-      },
-    });
+    send(s, { type: "session.update", event_id: "ev1", session: GA_TRANSCRIPTION_SESSION });
     const updated = await s.next((e) => e.type === "session.updated");
     expect(updated.session.audio.input.transcription).toEqual({ model: "gpt-4o-transcribe", language: "en", prompt: null });
     append(s, to24k(spoken.samples), 24000, 50);

@@ -83,3 +83,15 @@ export function sendF32(ws: WebSocket, samples: Float32Array, chunkMs: number, r
   const step = Math.round((chunkMs / 1000) * rate);
   for (let i = 0; i < samples.length; i += step) ws.send(samples.slice(i, i + step));
 }
+
+/** OpenAI's GA transcription session at 24 kHz with server VAD, as the Realtime tests send it. */
+export const GA_TRANSCRIPTION_SESSION = {
+  type: "transcription",
+  audio: {
+    input: {
+      format: { type: "audio/pcm", rate: 24000 },
+      transcription: { model: "gpt-4o-transcribe", language: "en" },
+      turn_detection: { type: "server_vad", threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500 },
+    },
+  },
+} as const;

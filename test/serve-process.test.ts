@@ -74,7 +74,7 @@ describe("sona serve (child process, real engine)", () => {
 
   test("a model argument is loaded before the ready line", async () => {
     const sona = await spawnSona(["--port", "0", MICRO_EN]);
-    expect(await (await fetch(`${sona.base}/ready`)).json()).toEqual({ model: "synth-micro.en.bin", status: "ready" });
+    expect(await (await fetch(`${sona.base}/ready`)).json()).toEqual({ model: "synth-micro.en.bin", status: "ready", slots: { busy: 0, total: 1, queued: 0 } });
     sona.proc.kill("SIGINT");
     expect(await sona.proc.exited).toBe(0);
   }, 30_000);

@@ -83,11 +83,11 @@ describe("startIdleUnload", () => {
     expect(await eventually(() => engine.model === null, 2000)).toBe(true);
     const ready = await fetch(`${s.base}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ model: "synth-micro.en.bin", status: "unloaded_idle" });
+    expect(await ready.json()).toEqual({ model: "synth-micro.en.bin", status: "unloaded_idle", slots: { busy: 0, total: 1, queued: 0 } });
     const res = await postAudio(s.base);
     expect(res.status).toBe(200);
     expect(engine.loads).toEqual([MICRO_EN, MICRO_EN]);
-    expect(await (await fetch(`${s.base}/ready`)).json()).toEqual({ model: "synth-micro.en.bin", status: "ready" });
+    expect(await (await fetch(`${s.base}/ready`)).json()).toEqual({ model: "synth-micro.en.bin", status: "ready", slots: { busy: 0, total: 1, queued: 0 } });
     stop();
     await s.close();
   });

@@ -40,7 +40,7 @@ describe("runner routes", () => {
     expect((await load({ path: MICRO_EN })).status).toBe(200);
     res = await fetch(`${base}/ready`);
     expect(res.status).toBe(200);
-    expect(await res.text()).toBe('{"model":"synth-micro.en.bin","status":"ready"}');
+    expect(await res.text()).toBe('{"model":"synth-micro.en.bin","status":"ready","slots":{"busy":0,"total":1,"queued":0}}');
   });
 
   test("unknown routes are 404 and wrong methods 405 (with Allow), in the error envelope", async () => {
@@ -104,7 +104,7 @@ describe("POST /v1/models/load", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ model: "synth-micro.en.bin", status: "loaded" });
     const list = await (await fetch(`${base}/v1/models`)).json();
-    expect(list).toEqual({ object: "list", data: [{ id: "synth-micro.en.bin", object: "model", created: expect.any(Number), owned_by: "local" }] });
+    expect(list).toEqual({ object: "list", data: [{ id: "synth-micro.en.bin", object: "model", created: expect.any(Number), owned_by: "local", slots: { busy: 0, total: 1, queued: 0 } }] });
     expect(Math.abs(list.data[0].created - Date.now() / 1000)).toBeLessThan(60);
   });
 
@@ -142,7 +142,7 @@ describe("POST /v1/models/load", () => {
     const msg = await expectError(await load({ path: broken }), 400, "invalid_model", "path");
     expect(msg).toContain("could not load");
     expect(engine.loads).toEqual([MICRO_EN, broken]);
-    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ model: "synth-micro.en.bin", status: "ready" });
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ model: "synth-micro.en.bin", status: "ready", slots: { busy: 0, total: 1, queued: 0 } });
   });
 });
 

@@ -31,7 +31,7 @@ export async function throughputRow(ctx: BenchContext): Promise<RowResult> {
   const servers = new Map<number, RunningServer>();
   try {
     for (const n of counts) {
-      const s = await startSonaServer(ctx, ctx.models.tiny, ["--parallel", String(n), "--queue", String(CONCURRENT)]);
+      const s = await startSonaServer(ctx, ctx.models.tiny, ["--parallel", String(n), "--queue", String(CONCURRENT), "--queue-timeout", "1h"]);
       servers.set(n, { ...s, fields: slotFields(ctx) });
     }
     const burst = async (server: RunningServer) => {

@@ -121,6 +121,11 @@ export class LiveSession {
     return this.closed;
   }
 
+  /** samples of input waiting to be handled (the session is behind by this much) */
+  get pendingSamples(): number {
+    return this.pending;
+  }
+
   /** samples of audio memory the session holds now (the open utterance's buffer and the input waiting) */
   get heldSamples(): number {
     return this.buffer.capacity + this.pending;

@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
 import { aborted, tooLong } from "./_errors.ts";
+import { audioTooLong, maxSamples } from "./limit.ts";
 
 export type FfmpegOrigin = "SONA_FFMPEG_PATH" | "bundled" | "next to executable" | "PATH";
 export interface FfmpegInfo { path: string | null; origin: FfmpegOrigin | null }
@@ -78,6 +79,8 @@ export interface FfmpegOptions {
   track?: number;
   /** also keep the two channels (the input must have exactly two) */
   stereo?: boolean;
+  /** stop ffmpeg once it has decoded this many seconds (default: limit.ts) */
+  maxSec?: number;
 }
 
 export async function decodeWithFfmpeg(path: string, opts: FfmpegOptions = {}): Promise<FfmpegDecoded> {
@@ -117,8 +120,9 @@ export async function decodeWithFfmpeg(path: string, opts: FfmpegOptions = {}): 
   const outChannels = opts.stereo ? 2 : 1;
   args.push("-rematrix_maxval", "1", "-ac", String(outChannels), "-ar", "16000", "-flush_packets", "0", "-f", "f32le", "-");
   // a wrong duration in the header only costs a regrow; cap what one header can make us reserve
-  const expected = Math.min((probe.durationSec ?? 60) * 1.02 + 1, 3600) * 16000 * 4 * outChannels;
-  const out = await run(ffmpeg, args, opts.signal, Math.ceil(expected));
+  const limit = { bytes: maxSamples(opts.maxSec) * 4 * outChannels, maxSec: opts.maxSec };
+  const expected = Math.min(Math.min((probe.durationSec ?? 60) * 1.02 + 1, 3600) * 16000 * 4 * outChannels, limit.bytes);
+  const out = await run(ffmpeg, args, opts.signal, { reserve: Math.ceil(expected), limit });
   if (out.exitCode !== 0) throw couldNotDecode(out.stderr, path);
   if (out.stdout.length === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
   if (!opts.stereo) return { ...probe, samples: out.stdout };
@@ -183,11 +187,23 @@ export function lastMeaningfulLine(stderr: string, path: string): string {
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
-async function run(exe: string, args: string[], signal: AbortSignal | undefined, reserve: number | null): Promise<{ exitCode: number; stdout: Float32Array; stderr: string }> {
+/** What the output buffer starts at, and where ffmpeg is stopped (bytes of f32le). */
+export interface OutputLimit {
+  bytes: number;
+  /** for the error's message */
+  maxSec: number | undefined;
+}
+
+async function run(
+  exe: string,
+  args: string[],
+  signal: AbortSignal | undefined,
+  output: { reserve: number; limit: OutputLimit } | null,
+): Promise<{ exitCode: number; stdout: Float32Array; stderr: string }> {
   if (signal?.aborted) throw aborted();
   let proc: ReturnType<typeof spawn>;
   try {
-    proc = spawn(exe, args, reserve !== null);
+    proc = spawn(exe, args, output !== null);
   } catch (e) {
     throw new SonaError("internal_error", `cannot run ffmpeg (${exe}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
@@ -195,12 +211,17 @@ async function run(exe: string, args: string[], signal: AbortSignal | undefined,
   signal?.addEventListener("abort", kill, { once: true });
   try {
     const [stdout, stderr, exitCode] = await Promise.all([
-      reserve === null ? new Float32Array(0) : collect(proc.stdout as ReadableStream<Uint8Array>, reserve),
+      output === null ? new Float32Array(0) : collect(proc.stdout as ReadableStream<Uint8Array>, output.reserve, output.limit),
       tail(proc.stderr),
       proc.exited,
     ]);
     if (signal?.aborted) throw aborted();
     return { exitCode, stdout, stderr };
+  } catch (e) {
+    // over the limit (or out of memory): ffmpeg would go on writing into a pipe nobody reads
+    proc.kill();
+    await proc.exited;
+    throw e;
   } finally {
     signal?.removeEventListener("abort", kill);
   }
@@ -210,14 +231,18 @@ function spawn(exe: string, args: string[], wantStdout: boolean) {
   return Bun.spawn([exe, ...args], { stdin: "ignore", stdout: wantStdout ? "pipe" : "ignore", stderr: "pipe" });
 }
 
-/** Appends chunks into one buffer grown by half each time: linear time, one final trim at most. */
-async function collect(stream: ReadableStream<Uint8Array>, reserve: number): Promise<Float32Array> {
+/**
+ * Appends chunks into one buffer grown by half each time: linear time, one final trim at most.
+ * Past `limit.bytes` it throws audio_too_long; the buffer is then garbage and never outgrows it.
+ */
+export async function collect(stream: AsyncIterable<Uint8Array>, reserve: number, limit: OutputLimit): Promise<Float32Array> {
   let buf = new ArrayBuffer(Math.max(reserve, 65536));
   let bytes = new Uint8Array(buf);
   let used = 0;
   for await (const chunk of stream) {
+    if (used + chunk.length > limit.bytes) throw audioTooLong(limit.maxSec);
     if (used + chunk.length > buf.byteLength) {
-      buf = grow(buf, Math.max(used + chunk.length, Math.ceil(buf.byteLength * 1.5)));
+      buf = grow(buf, Math.min(limit.bytes, Math.max(used + chunk.length, Math.ceil(buf.byteLength * 1.5))));
       bytes = new Uint8Array(buf);
     }
     bytes.set(chunk, used);

@@ -5,6 +5,7 @@
 import { SonaError } from "../errors.ts";
 import { aborted } from "./_errors.ts";
 import { decodePipeWithFfmpeg } from "./ffmpeg-pipe.ts";
+import { audioTooLong, maxSamples } from "./limit.ts";
 import { toMono } from "./pcm.ts";
 import { Resampler, TARGET_RATE } from "./resample.ts";
 import { isWavHeader, readWavLayout, truncationWarning, type WavLayout } from "./wav.ts";
@@ -22,14 +23,14 @@ export interface StreamDecoded {
 
 export async function decodeAudioStream(
   source: AsyncIterable<Uint8Array>,
-  opts: { enhance?: boolean; signal?: AbortSignal; ffmpegPath?: string } = {},
+  opts: { enhance?: boolean; signal?: AbortSignal; ffmpegPath?: string; maxSec?: number } = {},
 ): Promise<StreamDecoded> {
   const input = new Buffered(source);
   while (input.bytes.length < 12 && (await input.more()));
   if (input.bytes.length === 0) throw new SonaError("invalid_audio", "audio input contains no samples");
   if (!opts.enhance && isWavHeader(input.bytes.subarray(0, 12))) {
     const layout = await wavLayout(input);
-    if (layout.kind === "pcm") return streamWav(input, layout, opts.signal);
+    if (layout.kind === "pcm") return streamWav(input, layout, opts.signal, opts.maxSec);
   }
   return decodePipeWithFfmpeg(input.bytes, input.rest(), opts);
 }
@@ -79,11 +80,14 @@ async function wavLayout(input: Buffered): Promise<WavLayout> {
   }
 }
 
-async function streamWav(input: Buffered, layout: WavLayout & { kind: "pcm" }, signal?: AbortSignal): Promise<StreamDecoded> {
+async function streamWav(input: Buffered, layout: WavLayout & { kind: "pcm" }, signal?: AbortSignal, maxSec?: number): Promise<StreamDecoded> {
   const frameBytes = layout.bytesPerSample * layout.channels;
   const blocks: Float32Array[] = [];
   let total = 0;
+  // counted, not read from the header: a pipe may end long before what its header declares
+  const max = maxSamples(maxSec);
   const sink = (block: Float32Array) => {
+    if (total + block.length > max) throw audioTooLong(maxSec);
     blocks.push(block.slice());
     total += block.length;
   };

@@ -9,7 +9,7 @@ import { WhisperEngine } from "../engine/index.ts";
 import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
 import { parseAllowedHosts } from "../server/hosts.ts";
 import { getCommit, VERSION } from "../version.ts";
-import { verboseArg } from "./args.ts";
+import { maxAudioDurationArg, readMaxAudioDuration, verboseArg } from "./args.ts";
 import { parseDuration, parseSize } from "./units.ts";
 import { UsageError } from "./usage.ts";
 
@@ -28,6 +28,7 @@ export default defineCommand({
       description: "The owner's pid: exit when that process exits, even if sona was started through a shell that is gone (env SONA_PARENT_PID)",
     },
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
+    ...maxAudioDurationArg,
     "upload-idle-timeout": {
       type: "string",
       default: "30s",
@@ -59,6 +60,7 @@ export default defineCommand({
       host: settings.host,
       allowedHosts: settings.allowedHosts,
       idleTimeoutMs: settings.uploadIdleTimeoutMs,
+      maxAudioDurationSec: settings.maxAudioDurationSec,
     });
     if (!isLoopback(settings.host)) {
       log(`warning: listening on ${settings.host}, which is reachable from other machines${apiKey ? "" : " and has no --api-key"}`);
@@ -97,6 +99,7 @@ interface Settings {
   maxUpload: number;
   unloadTimeoutMs: number;
   uploadIdleTimeoutMs: number;
+  maxAudioDurationSec?: number;
   tmpDir: string;
   allowedHosts: string[];
   tls?: { cert: string; key: string };
@@ -126,7 +129,10 @@ function readSettings(args: Record<string, unknown>): Settings {
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
   const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), setting("SONA_ALLOWED_HOSTS")]);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts, tls: readTls(args) };
+  const maxAudioDurationSec = readMaxAudioDuration(args);
+  return {
+    host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, maxAudioDurationSec, tmpDir, allowedHosts, tls: readTls(args),
+  };
 }
 
 /** Both files or neither; read now, so a wrong path is a usage error before anything loads. */

@@ -30,6 +30,8 @@ export interface ServerOptions {
   host?: string;
   /** more host names to answer to (--allowed-host, SONA_ALLOWED_HOSTS; see hosts.ts) */
   allowedHosts?: readonly string[];
+  /** longest uploaded audio to decode, in seconds (--max-audio-duration); default 12 h */
+  maxAudioDurationSec?: number;
 }
 
 /** The model as it was loaded, to make a repeated load of the same file and options a no-op. */
@@ -54,6 +56,8 @@ export class ServerContext {
   readonly log: (line: string) => void;
   /** the Host and Origin allow-list */
   readonly hosts: HostPolicy;
+  /** undefined: the audio module's default (12 h) */
+  readonly maxAudioDurationSec?: number;
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
   /** the transcription holding the gate, for a busy answer's Retry-After */
@@ -76,6 +80,7 @@ export class ServerContext {
     this.apiKey = options.apiKey || undefined;
     this.log = options.log ?? ((line) => console.error(line));
     this.hosts = hostPolicy({ bound: options.host, allowed: options.allowedHosts });
+    this.maxAudioDurationSec = options.maxAudioDurationSec;
   }
 
   /** The loaded model, or null (also when the engine dropped it on its own). */

@@ -19,7 +19,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: "`sona serve --api-key` is set and the request lacks `Authorization: Bearer <key>` (`unauthorized`)",
   403: "A Host header or browser Origin not on the allow-list: loopback, the bound address, `sona serve --allowed-host` (`forbidden`)",
   408: "The upload sent nothing for `sona serve --upload-idle-timeout` (`timeout`)",
-  413: "The upload or body is larger than the limit (`too_large`, see `sona serve --max-upload`)",
+  413: "The upload or body is larger than the limit (`too_large`, see `sona serve --max-upload`), or the audio is longer than `sona serve --max-audio-duration` (`audio_too_long`)",
   429: "Another transcription is running (`busy`); retry after `Retry-After` seconds",
   503: "No model is loaded (`no_model`; POST /v1/models/load first), or the server is shutting down (`aborted`)",
   500: "Unexpected failure (`internal_error`)",

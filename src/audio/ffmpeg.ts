@@ -6,8 +6,9 @@ import { statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
-import { aborted, tooLong } from "./_errors.ts";
-import { audioTooLong, maxSamples } from "./limit.ts";
+import { aborted } from "./_errors.ts";
+import { maxSamples } from "./limit.ts";
+import { type OutputLimit, SampleBuffer } from "./sample-buffer.ts";
 
 export type FfmpegOrigin = "SONA_FFMPEG_PATH" | "bundled" | "next to executable" | "PATH";
 export interface FfmpegInfo { path: string | null; origin: FfmpegOrigin | null }
@@ -119,10 +120,11 @@ export async function decodeWithFfmpeg(path: string, opts: FfmpegOptions = {}): 
   // an hour of MP3 decodes ~20 % faster (bench row 5)
   const outChannels = opts.stereo ? 2 : 1;
   args.push("-rematrix_maxval", "1", "-ac", String(outChannels), "-ar", "16000", "-flush_packets", "0", "-f", "f32le", "-");
-  // a wrong duration in the header only costs a regrow; cap what one header can make us reserve
+  // reserved from the header's duration up to the cap (unwritten, it costs nothing: sample-buffer.ts);
+  // a duration that was too short costs a regrow
   const limit = { bytes: maxSamples(opts.maxSec) * 4 * outChannels, maxSec: opts.maxSec };
-  const expected = Math.min(Math.min((probe.durationSec ?? 60) * 1.02 + 1, 3600) * 16000 * 4 * outChannels, limit.bytes);
-  const out = await run(ffmpeg, args, opts.signal, { reserve: Math.ceil(expected), limit });
+  const expected = ((probe.durationSec ?? 60) * 1.02 + 1) * 16000 * 4 * outChannels;
+  const out = await run(ffmpeg, args, opts.signal, { reserve: expected, limit });
   if (out.exitCode !== 0) throw couldNotDecode(out.stderr, path);
   if (out.stdout.length === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
   if (!opts.stereo) return { ...probe, samples: out.stdout };
@@ -187,13 +189,6 @@ export function lastMeaningfulLine(stderr: string, path: string): string {
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
-/** What the output buffer starts at, and where ffmpeg is stopped (bytes of f32le). */
-export interface OutputLimit {
-  bytes: number;
-  /** for the error's message */
-  maxSec: number | undefined;
-}
-
 async function run(
   exe: string,
   args: string[],
@@ -231,35 +226,11 @@ function spawn(exe: string, args: string[], wantStdout: boolean) {
   return Bun.spawn([exe, ...args], { stdin: "ignore", stdout: wantStdout ? "pipe" : "ignore", stderr: "pipe" });
 }
 
-/**
- * Appends chunks into one buffer grown by half each time: linear time, one final trim at most.
- * Past `limit.bytes` it throws audio_too_long; the buffer is then garbage and never outgrows it.
- */
+/** ffmpeg's f32le output; past `limit.bytes` it throws audio_too_long and the stream is no longer read. */
 export async function collect(stream: AsyncIterable<Uint8Array>, reserve: number, limit: OutputLimit): Promise<Float32Array> {
-  let buf = new ArrayBuffer(Math.max(reserve, 65536));
-  let bytes = new Uint8Array(buf);
-  let used = 0;
-  for await (const chunk of stream) {
-    if (used + chunk.length > limit.bytes) throw audioTooLong(limit.maxSec);
-    if (used + chunk.length > buf.byteLength) {
-      buf = grow(buf, Math.min(limit.bytes, Math.max(used + chunk.length, Math.ceil(buf.byteLength * 1.5))));
-      bytes = new Uint8Array(buf);
-    }
-    bytes.set(chunk, used);
-    used += chunk.length;
-  }
-  used -= used % 4;
-  // keep a little slack rather than copy; give back a lot of it
-  if (buf.byteLength - used > Math.max(1 << 20, used >> 4)) buf = buf.transfer(used);
-  return new Float32Array(buf, 0, used >> 2);
-}
-
-function grow(buf: ArrayBuffer, bytes: number): ArrayBuffer {
-  try {
-    return buf.transfer(bytes);
-  } catch (e) {
-    throw tooLong(bytes / 4, e);
-  }
+  const out = new SampleBuffer(reserve, limit);
+  for await (const chunk of stream) out.push(chunk);
+  return out.result();
 }
 
 async function tail(stream: ReadableStream<Uint8Array>): Promise<string> {

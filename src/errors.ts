@@ -7,6 +7,7 @@ export type ErrorCode =
   | "invalid_model"
   | "model_not_found"
   | "too_large"
+  | "audio_too_long"
   | "insufficient_storage"
   | "busy"
   | "no_model"
@@ -24,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_model: 400,
   model_not_found: 400,
   too_large: 413,
+  audio_too_long: 413,
   insufficient_storage: 507,
   busy: 429,
   no_model: 503,

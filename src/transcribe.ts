@@ -13,6 +13,8 @@ export interface TranscribeFileHooks extends TranscribeHooks {
   modelReady?: Promise<unknown>;
   /** once the audio is decoded: its length, and warnings for the user (a truncated file) */
   onAudio?: (audio: { durationSec: number; warnings: string[] }) => void;
+  /** longest audio to decode, in seconds (--max-audio-duration; default 12 h) */
+  maxAudioDurationSec?: number;
 }
 
 /** `path` "-" is standard input. */
@@ -20,7 +22,13 @@ export async function transcribeFile(engine: Engine, path: string, options: Tran
   // the VAD model is checked before the audio is decoded: a bad vad_model fails at once
   const vadModel = options.vad ? await resolveVadModel(options.vad.model) : undefined;
   const t0 = performance.now();
-  const audio = await decodeAudio(path, { enhance: options.enhanceAudio, signal: hooks.signal, track: options.audioTrack, stereo: options.diarize });
+  const audio = await decodeAudio(path, {
+    enhance: options.enhanceAudio,
+    signal: hooks.signal,
+    track: options.audioTrack,
+    stereo: options.diarize,
+    maxDurationSec: hooks.maxAudioDurationSec,
+  });
   const decodeAudioMs = performance.now() - t0;
   hooks.onAudio?.({ durationSec: audio.durationSec, warnings: audio.warnings });
   // the CLI loads the model while the audio decodes; both must be done before inference
@@ -50,9 +58,15 @@ export interface SpeechReport extends SpeechDetection {
 }
 
 /** The VAD alone (`sona vad`, POST /v1/audio/vad): where the speech is. */
-export async function detectSpeechInFile(engine: Engine, path: string, vad: Omit<VadRequest, "mode">, signal?: AbortSignal): Promise<SpeechReport> {
+export async function detectSpeechInFile(
+  engine: Engine,
+  path: string,
+  vad: Omit<VadRequest, "mode">,
+  signal?: AbortSignal,
+  maxAudioDurationSec?: number,
+): Promise<SpeechReport> {
   const model = await resolveVadModel(vad.model);
-  const audio = await decodeAudio(path, { signal });
+  const audio = await decodeAudio(path, { signal, maxDurationSec: maxAudioDurationSec });
   const duration = audio.durationSec;
   const found = await engine.detectSpeech(audio.samples, { modelPath: model.path, params: vad.params });
   return { ...found, duration, model };

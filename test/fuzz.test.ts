@@ -2,7 +2,8 @@
 // transcription options, and the Host and Origin headers every request passes first.
 // Inputs are valid fixtures mutated the ways real bad files are bad: truncation, bit flips, lying
 // or huge sizes, zero and absurd rates and channel counts, wrong magic. Every input must end in a
-// valid result or a clean SonaError, with bounded output and no temp file left behind.
+// valid result or a clean SonaError, with bounded output and no temp file left behind; uploaded
+// WAV headers with absurd fields get 4xx, and never more samples than the bytes or the duration cap allow.
 // FUZZ_SCALE=10 (or more) runs the long mode on demand; CI runs the default (> 10,000 cases).
 import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
@@ -177,6 +178,61 @@ describe("fuzz", () => {
       }),
       { numRuns: runs(4000), seed: 4 },
     );
+  }, 300_000);
+
+  test("uploaded WAV headers with absurd rates, lengths and bit depths: 200 or 4xx, samples bounded by the bytes and the cap", async () => {
+    const engine = new FakeEngine();
+    await engine.load("fake.en.bin");
+    const tmp = join(dir, "uploads");
+    mkdirSync(tmp);
+    const maxSec = 3;
+    const app = createApp({ engine, log: () => {}, tmpDir: tmp, maxAudioDurationSec: maxSec });
+    const u32 = fc.oneof(fc.constantFrom(0, 1, 999, 1000, 16000, 44100, 1_000_000, 1_000_001, 0x7fffffff, 0xffffffff), fc.nat());
+    const u16 = fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 8, 12, 16, 20, 24, 32, 64, 256, 257, 0xffff), fc.nat({ max: 0xffff }));
+    // each field sane or absurd, so that some headers decode (and some pass the cap) and the rest are refused
+    const header = fc.record({
+      formatTag: fc.constantFrom(1, 1, 3, 6, 7, 0xfffe),
+      channels: fc.oneof(fc.constantFrom(1, 2), u16),
+      rate: fc.oneof(fc.constantFrom(1000, 8000, 16000, 48000), u32),
+      byteRate: u32,
+      blockAlign: fc.oneof(fc.constant(0), u16),
+      bits: fc.oneof(fc.constantFrom(8, 16, 24, 32), u16),
+      dataSize: u32,
+      body: fc.nat({ max: 12_000 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(header, async (h) => {
+        const bytes = new Uint8Array(44 + h.body);
+        const v = new DataView(bytes.buffer);
+        bytes.set(new TextEncoder().encode("RIFF\0\0\0\0WAVEfmt "));
+        v.setUint32(4, 36 + h.body, true);
+        v.setUint32(16, 16, true);
+        v.setUint16(20, h.formatTag, true);
+        v.setUint16(22, h.channels, true);
+        v.setUint32(24, h.rate, true);
+        v.setUint32(28, h.byteRate, true);
+        v.setUint16(32, h.blockAlign, true);
+        v.setUint16(34, h.bits, true);
+        bytes.set(new TextEncoder().encode("data"), 36);
+        v.setUint32(40, h.dataSize, true);
+        for (let i = 44; i < bytes.length; i++) bytes[i] = (i * 37) & 0xff;
+        const form = new FormData();
+        form.append("file", new Blob([bytes]), "fuzz.wav");
+        const calls = engine.calls.length;
+        const res = await app.handle(new Request("http://127.0.0.1/v1/audio/transcriptions", { method: "POST", body: form }));
+        if (res.status !== 200) {
+          expect([400, 413]).toContain(res.status);
+          expect(["invalid_audio", "audio_too_long"]).toContain((await res.json()).error.code);
+          return;
+        }
+        // 1 kHz 8-bit mono is the most a byte can become: 16 samples; never past the cap
+        const samples = engine.calls[calls]!.samples;
+        expect(samples).toBeLessThanOrEqual(16 * h.body + 1024);
+        expect(samples).toBeLessThanOrEqual(maxSec * 16000);
+      }),
+      { numRuns: runs(400), seed: 6 },
+    );
+    expect(readdirSync(tmp)).toEqual([]);
   }, 300_000);
 
   test("Host and Origin headers: 200 only for allowed names, otherwise 403 in the error format; never a 5xx", async () => {

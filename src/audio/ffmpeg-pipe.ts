@@ -5,12 +5,13 @@
 import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
 import { aborted } from "./_errors.ts";
-import { ENHANCE_FILTER, ffmpegInfo, lastMeaningfulLine, parseProbe } from "./ffmpeg.ts";
+import { collect, ENHANCE_FILTER, ffmpegInfo, lastMeaningfulLine, parseProbe } from "./ffmpeg.ts";
+import { maxSamples } from "./limit.ts";
 
 export async function decodePipeWithFfmpeg(
   head: Uint8Array,
   rest: AsyncIterable<Uint8Array>,
-  opts: { enhance?: boolean; signal?: AbortSignal; ffmpegPath?: string } = {},
+  opts: { enhance?: boolean; signal?: AbortSignal; ffmpegPath?: string; maxSec?: number } = {},
 ) {
   const ffmpeg = opts.ffmpegPath ?? ffmpegInfo().path;
   if (!ffmpeg) {
@@ -39,14 +40,19 @@ export async function decodePipeWithFfmpeg(
   const kill = () => proc.kill();
   opts.signal?.addEventListener("abort", kill, { once: true });
   try {
-    const [out, stderr, exitCode] = await Promise.all([new Response(proc.stdout).arrayBuffer(), new Response(proc.stderr).text(), proc.exited]);
+    // counted as it arrives: ffmpeg is stopped at the limit (a pipe has no header to check first)
+    const limit = { bytes: maxSamples(opts.maxSec) * 4, maxSec: opts.maxSec };
+    const stdout = collect(proc.stdout, 1 << 20, limit).catch((e) => {
+      proc.kill();
+      throw e;
+    });
+    const [samples, stderr, exitCode] = await Promise.all([stdout, new Response(proc.stderr).text(), proc.exited]);
     if (opts.signal?.aborted) throw aborted();
     const probe = parseProbe(stderr);
     if (exitCode !== 0 || !probe) {
       const why = probe?.audioStreams === 0 ? "the input has no audio track" : lastMeaningfulLine(stderr, "pipe:0");
       throw new SonaError("invalid_audio", `ffmpeg could not decode the input: ${why}`);
     }
-    const samples = new Float32Array(out, 0, Math.floor(out.byteLength / 4));
     if (samples.length === 0) throw new SonaError("invalid_audio", "audio input contains no samples");
     return { samples, sourceRate: probe.sampleRate, sourceChannels: probe.channels, format: probe.format, warnings: [] as string[] };
   } finally {

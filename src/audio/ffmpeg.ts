@@ -6,7 +6,9 @@ import { statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { setting } from "../config.ts";
 import { SonaError } from "../errors.ts";
-import { aborted, tooLong } from "./_errors.ts";
+import { aborted } from "./_errors.ts";
+import { maxSamples } from "./limit.ts";
+import { type OutputLimit, SampleBuffer } from "./sample-buffer.ts";
 
 export type FfmpegOrigin = "SONA_FFMPEG_PATH" | "bundled" | "next to executable" | "PATH";
 export interface FfmpegInfo { path: string | null; origin: FfmpegOrigin | null }
@@ -78,6 +80,8 @@ export interface FfmpegOptions {
   track?: number;
   /** also keep the two channels (the input must have exactly two) */
   stereo?: boolean;
+  /** stop ffmpeg once it has decoded this many seconds (default: limit.ts) */
+  maxSec?: number;
 }
 
 export async function decodeWithFfmpeg(path: string, opts: FfmpegOptions = {}): Promise<FfmpegDecoded> {
@@ -116,9 +120,11 @@ export async function decodeWithFfmpeg(path: string, opts: FfmpegOptions = {}): 
   // an hour of MP3 decodes ~20 % faster (bench row 5)
   const outChannels = opts.stereo ? 2 : 1;
   args.push("-rematrix_maxval", "1", "-ac", String(outChannels), "-ar", "16000", "-flush_packets", "0", "-f", "f32le", "-");
-  // a wrong duration in the header only costs a regrow; cap what one header can make us reserve
-  const expected = Math.min((probe.durationSec ?? 60) * 1.02 + 1, 3600) * 16000 * 4 * outChannels;
-  const out = await run(ffmpeg, args, opts.signal, Math.ceil(expected));
+  // reserved from the header's duration up to the cap (unwritten, it costs nothing: sample-buffer.ts);
+  // a duration that was too short costs a regrow
+  const limit = { bytes: maxSamples(opts.maxSec) * 4 * outChannels, maxSec: opts.maxSec };
+  const expected = ((probe.durationSec ?? 60) * 1.02 + 1) * 16000 * 4 * outChannels;
+  const out = await run(ffmpeg, args, opts.signal, { reserve: expected, limit });
   if (out.exitCode !== 0) throw couldNotDecode(out.stderr, path);
   if (out.stdout.length === 0) throw new SonaError("invalid_audio", "audio file contains no samples");
   if (!opts.stereo) return { ...probe, samples: out.stdout };
@@ -183,11 +189,16 @@ export function lastMeaningfulLine(stderr: string, path: string): string {
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
-async function run(exe: string, args: string[], signal: AbortSignal | undefined, reserve: number | null): Promise<{ exitCode: number; stdout: Float32Array; stderr: string }> {
+async function run(
+  exe: string,
+  args: string[],
+  signal: AbortSignal | undefined,
+  output: { reserve: number; limit: OutputLimit } | null,
+): Promise<{ exitCode: number; stdout: Float32Array; stderr: string }> {
   if (signal?.aborted) throw aborted();
   let proc: ReturnType<typeof spawn>;
   try {
-    proc = spawn(exe, args, reserve !== null);
+    proc = spawn(exe, args, output !== null);
   } catch (e) {
     throw new SonaError("internal_error", `cannot run ffmpeg (${exe}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
@@ -195,12 +206,17 @@ async function run(exe: string, args: string[], signal: AbortSignal | undefined,
   signal?.addEventListener("abort", kill, { once: true });
   try {
     const [stdout, stderr, exitCode] = await Promise.all([
-      reserve === null ? new Float32Array(0) : collect(proc.stdout as ReadableStream<Uint8Array>, reserve),
+      output === null ? new Float32Array(0) : collect(proc.stdout as ReadableStream<Uint8Array>, output.reserve, output.limit),
       tail(proc.stderr),
       proc.exited,
     ]);
     if (signal?.aborted) throw aborted();
     return { exitCode, stdout, stderr };
+  } catch (e) {
+    // over the limit (or out of memory): ffmpeg would go on writing into a pipe nobody reads
+    proc.kill();
+    await proc.exited;
+    throw e;
   } finally {
     signal?.removeEventListener("abort", kill);
   }
@@ -210,31 +226,11 @@ function spawn(exe: string, args: string[], wantStdout: boolean) {
   return Bun.spawn([exe, ...args], { stdin: "ignore", stdout: wantStdout ? "pipe" : "ignore", stderr: "pipe" });
 }
 
-/** Appends chunks into one buffer grown by half each time: linear time, one final trim at most. */
-async function collect(stream: ReadableStream<Uint8Array>, reserve: number): Promise<Float32Array> {
-  let buf = new ArrayBuffer(Math.max(reserve, 65536));
-  let bytes = new Uint8Array(buf);
-  let used = 0;
-  for await (const chunk of stream) {
-    if (used + chunk.length > buf.byteLength) {
-      buf = grow(buf, Math.max(used + chunk.length, Math.ceil(buf.byteLength * 1.5)));
-      bytes = new Uint8Array(buf);
-    }
-    bytes.set(chunk, used);
-    used += chunk.length;
-  }
-  used -= used % 4;
-  // keep a little slack rather than copy; give back a lot of it
-  if (buf.byteLength - used > Math.max(1 << 20, used >> 4)) buf = buf.transfer(used);
-  return new Float32Array(buf, 0, used >> 2);
-}
-
-function grow(buf: ArrayBuffer, bytes: number): ArrayBuffer {
-  try {
-    return buf.transfer(bytes);
-  } catch (e) {
-    throw tooLong(bytes / 4, e);
-  }
+/** ffmpeg's f32le output; past `limit.bytes` it throws audio_too_long and the stream is no longer read. */
+export async function collect(stream: AsyncIterable<Uint8Array>, reserve: number, limit: OutputLimit): Promise<Float32Array> {
+  const out = new SampleBuffer(reserve, limit);
+  for await (const chunk of stream) out.push(chunk);
+  return out.result();
 }
 
 async function tail(stream: ReadableStream<Uint8Array>): Promise<string> {

@@ -1,7 +1,8 @@
 // Anything -> Float32Array, 16 kHz mono. PCM/float WAVs (recognised by their bytes, never by the
 // name) are decoded here in TypeScript; everything else, and everything with `enhance`, goes
 // through ffmpeg. "-" is standard input; a pipe, FIFO or `<(…)` is read as a stream (./stream.ts).
-// Errors are SonaError("invalid_audio") with one clear line, or "aborted".
+// Errors are SonaError("invalid_audio") with one clear line, "audio_too_long" past the duration
+// cap (./limit.ts), or "aborted".
 import { open, type FileHandle } from "node:fs/promises";
 import { isatty } from "node:tty";
 import { SonaError } from "../errors.ts";
@@ -13,6 +14,7 @@ import { decodeWavFile } from "./wav-file.ts";
 import { isWavHeader } from "./wav.ts";
 
 export { ENHANCE_FILTER, ffmpegInfo, setBundledFfmpeg, type FfmpegInfo, type FfmpegOrigin } from "./ffmpeg.ts";
+export { DEFAULT_MAX_AUDIO_SEC } from "./limit.ts";
 export { outputLength, Resampler, resampleTo16k, TARGET_RATE } from "./resample.ts";
 export { parseWav, type ParsedWav } from "./wav.ts";
 
@@ -42,6 +44,8 @@ export interface DecodeOptions {
   track?: number;
   /** keep both channels of a stereo input as well (diarize); forces ffmpeg */
   stereo?: boolean;
+  /** longest decoded audio in seconds (default 12 h, limit.ts); longer is audio_too_long, 413 */
+  maxDurationSec?: number;
 }
 
 /** "-" reads standard input. */
@@ -51,7 +55,7 @@ export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promi
     // a stream is read once, through ffmpeg's default track and its mono mix
     if (opts.track !== undefined) throw new SonaError("invalid_request", "invalid 'audio_track': it needs a file, not a pipe or standard input", { param: "audio_track" });
     if (opts.stereo) throw new SonaError("invalid_request", "invalid 'diarize': it needs a file, not a pipe or standard input", { param: "diarize" });
-    return withDuration(await decodeAudioStream(input, opts));
+    return withDuration(await decodeAudioStream(input, { ...opts, maxSec: opts.maxDurationSec }));
   };
   if (path === "-") {
     if (process.stdin.isTTY) throw new SonaError("invalid_audio", "standard input is a terminal: pipe audio into sona (cat talk.mp3 | sona transcribe base.en -)");
@@ -78,14 +82,14 @@ export async function decodeAudio(path: string, opts: DecodeOptions = {}): Promi
       const head = new Uint8Array(12);
       const { bytesRead } = await fh.read(head, 0, 12, 0);
       if (isWavHeader(head.subarray(0, bytesRead))) {
-        const wav = await decodeWavFile(fh, stat.size, opts.signal);
+        const wav = await decodeWavFile(fh, stat.size, opts.signal, opts.maxDurationSec);
         if (wav) return withDuration({ ...wav, format: "wav" });
       }
     }
   } finally {
     await fh.close();
   }
-  const { samples, sampleRate, channels, format, stereo } = await decodeWithFfmpeg(path, opts);
+  const { samples, sampleRate, channels, format, stereo } = await decodeWithFfmpeg(path, { ...opts, maxSec: opts.maxDurationSec });
   return withDuration({ samples, sourceRate: sampleRate, sourceChannels: channels, format, warnings: [], stereo });
 }
 

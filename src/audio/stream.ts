@@ -5,8 +5,10 @@
 import { SonaError } from "../errors.ts";
 import { aborted } from "./_errors.ts";
 import { decodePipeWithFfmpeg } from "./ffmpeg-pipe.ts";
+import { maxSamples } from "./limit.ts";
 import { toMono } from "./pcm.ts";
-import { Resampler, TARGET_RATE } from "./resample.ts";
+import { outputLength, Resampler, TARGET_RATE } from "./resample.ts";
+import { SampleBuffer } from "./sample-buffer.ts";
 import { isWavHeader, readWavLayout, truncationWarning, type WavLayout } from "./wav.ts";
 
 /** a WAV header (fmt, LIST, ... up to the data chunk) bigger than this is refused */
@@ -22,14 +24,14 @@ export interface StreamDecoded {
 
 export async function decodeAudioStream(
   source: AsyncIterable<Uint8Array>,
-  opts: { enhance?: boolean; signal?: AbortSignal; ffmpegPath?: string } = {},
+  opts: { enhance?: boolean; signal?: AbortSignal; ffmpegPath?: string; maxSec?: number } = {},
 ): Promise<StreamDecoded> {
   const input = new Buffered(source);
   while (input.bytes.length < 12 && (await input.more()));
   if (input.bytes.length === 0) throw new SonaError("invalid_audio", "audio input contains no samples");
   if (!opts.enhance && isWavHeader(input.bytes.subarray(0, 12))) {
     const layout = await wavLayout(input);
-    if (layout.kind === "pcm") return streamWav(input, layout, opts.signal);
+    if (layout.kind === "pcm") return streamWav(input, layout, opts.signal, opts.maxSec);
   }
   return decodePipeWithFfmpeg(input.bytes, input.rest(), opts);
 }
@@ -79,14 +81,13 @@ async function wavLayout(input: Buffered): Promise<WavLayout> {
   }
 }
 
-async function streamWav(input: Buffered, layout: WavLayout & { kind: "pcm" }, signal?: AbortSignal): Promise<StreamDecoded> {
+async function streamWav(input: Buffered, layout: WavLayout & { kind: "pcm" }, signal?: AbortSignal, maxSec?: number): Promise<StreamDecoded> {
   const frameBytes = layout.bytesPerSample * layout.channels;
-  const blocks: Float32Array[] = [];
-  let total = 0;
-  const sink = (block: Float32Array) => {
-    blocks.push(block.slice());
-    total += block.length;
-  };
+  // sized from the header when it declares a length (a pipe may still end sooner); the decoded
+  // samples are counted against the cap, not the header: a stream may run past what it declared
+  const declared = layout.declaredBytes === null ? 0 : outputLength(layout.frames, layout.sampleRate) * 4;
+  const out = new SampleBuffer(declared || 1 << 20, { bytes: maxSamples(maxSec) * 4, maxSec });
+  const sink = (block: Float32Array) => out.pushSamples(block);
   const resampler = layout.sampleRate === TARGET_RATE ? null : new Resampler(layout.sampleRate);
   let left = layout.dataBytes; // whole frames the header declares
   let carry = new Uint8Array(0); // a frame split across two chunks
@@ -114,10 +115,8 @@ async function streamWav(input: Buffered, layout: WavLayout & { kind: "pcm" }, s
     feed(c);
   }
   resampler?.finish(sink);
-  if (total === 0) throw new SonaError("invalid_audio", "audio input contains no samples");
-  const samples = new Float32Array(total);
-  let at = 0;
-  for (const b of blocks) (samples.set(b, at), (at += b.length));
+  if (out.samples === 0) throw new SonaError("invalid_audio", "audio input contains no samples");
+  const samples = out.result();
   const received = layout.dataBytes - left;
   const warning = truncationWarning(layout, received);
   return { samples, sourceRate: layout.sampleRate, sourceChannels: layout.channels, format: "wav", warnings: warning ? [warning] : [] };

@@ -4,6 +4,7 @@ import { readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { SonaError } from "../errors.ts";
 import { aborted, tooLong } from "./_errors.ts";
+import { audioTooLong, maxSamples } from "./limit.ts";
 import { toMono } from "./pcm.ts";
 import { outputLength, Resampler, TARGET_RATE } from "./resample.ts";
 import { readWavLayout, truncationWarning } from "./wav.ts";
@@ -18,7 +19,7 @@ export interface WavFileAudio {
 }
 
 /** null when the file is a WAV holding a codec other than PCM/float: ffmpeg's job. */
-export async function decodeWavFile(fh: FileHandle, size: number, signal?: AbortSignal): Promise<WavFileAudio | null> {
+export async function decodeWavFile(fh: FileHandle, size: number, signal?: AbortSignal, maxSec?: number): Promise<WavFileAudio | null> {
   const layout = readWavLayout((offset, length) => {
     const b = new Uint8Array(length);
     return b.subarray(0, readSync(fh.fd, b, 0, length, offset));
@@ -28,6 +29,8 @@ export async function decodeWavFile(fh: FileHandle, size: number, signal?: Abort
   const frameBytes = layout.bytesPerSample * channels;
   const raw = new Uint8Array(Math.max(1, Math.floor(CHUNK_BYTES / frameBytes)) * frameBytes);
   const length = outputLength(layout.frames, sampleRate);
+  // the frames the file holds (not what its header claims), so a short file is never refused
+  if (length > maxSamples(maxSec)) throw audioTooLong(maxSec, layout.frames / sampleRate);
   let out: Float32Array;
   try {
     out = new Float32Array(length);

@@ -1,6 +1,10 @@
-// CLI flags for transcription options, derived from the one schema in src/options.ts.
+// CLI flags for transcription options, derived from the one schema in src/options.ts, and the
+// few flags that several commands share.
 import type { ArgsDef } from "citty";
+import { setting } from "../config.ts";
 import { OPTION_SPECS, type OptionSpec, type RawValue } from "../options.ts";
+import { parseDuration } from "./units.ts";
+import { UsageError } from "./usage.ts";
 
 /** -v/--verbose, declared on each command that reads it (citty resolves aliases per command) */
 export const verboseArg = {
@@ -59,4 +63,25 @@ export function rawOptions(args: Record<string, unknown>, pick: OptionFilter = e
     raw[spec.field] = negated ? !value : (value as RawValue);
   }
   return raw;
+}
+
+/** --max-audio-duration, for the commands that decode files (serve, transcribe) */
+export const maxAudioDurationArg = {
+  "max-audio-duration": {
+    type: "string",
+    description: "Refuse audio longer than this (90m, 12h or seconds; default 12h; env SONA_MAX_AUDIO_DURATION): decoded audio costs 230 MB an hour",
+  },
+} as const satisfies ArgsDef;
+
+/** The flag, else SONA_MAX_AUDIO_DURATION, in seconds; undefined leaves the default (12 h). */
+export function readMaxAudioDuration(args: Record<string, unknown>): number | undefined {
+  const flag = args["max-audio-duration"] as string | undefined;
+  const text = flag ?? setting("SONA_MAX_AUDIO_DURATION");
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === null || ms < 1000) {
+    const source = flag === undefined ? "SONA_MAX_AUDIO_DURATION" : "--max-audio-duration";
+    throw new UsageError(`invalid ${source} '${text}': expected a duration of at least 1 s, such as 90m or 12h, or a number of seconds`);
+  }
+  return ms / 1000;
 }

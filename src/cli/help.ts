@@ -61,6 +61,7 @@ export const ENVIRONMENT: [string, string][] = [
   ["HF_ENDPOINT", "Hugging Face mirror for sona pull (default https://huggingface.co)"],
   ["SONA_API_KEY", "require Authorization: Bearer <key> on sona serve (same as --api-key)"],
   ["SONA_UNLOAD_TIMEOUT", "unload an idle model after this long (30s, 5m, 1h; 0 = never)"],
+  ["SONA_MAX_AUDIO_DURATION", "refuse audio longer than this (90m, 12h, seconds; default 12h)"],
   ["SONA_CPU_LEVEL", "force a libwhisper build: x86-64, avx2 or avx512"],
   ["SONA_LIBWHISPER", "load this libwhisper file instead of a bundled one"],
   ["SONA_FFMPEG_PATH", "use this ffmpeg instead of the bundled one"],

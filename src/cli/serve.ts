@@ -9,7 +9,7 @@ import { WhisperEngine } from "../engine/index.ts";
 import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
 import { parseAllowedHosts } from "../server/hosts.ts";
 import { getCommit, VERSION } from "../version.ts";
-import { verboseArg } from "./args.ts";
+import { maxAudioDurationArg, readMaxAudioDuration, verboseArg } from "./args.ts";
 import { parseDuration, parseSize } from "./units.ts";
 import { UsageError } from "./usage.ts";
 
@@ -28,6 +28,7 @@ export default defineCommand({
       description: "The owner's pid: exit when that process exits, even if sona was started through a shell that is gone (env SONA_PARENT_PID)",
     },
     "max-upload": { type: "string", default: "1GiB", description: "Largest accepted upload (e.g. 500MiB, 2GiB)" },
+    ...maxAudioDurationArg,
     "upload-idle-timeout": {
       type: "string",
       default: "30s",
@@ -68,6 +69,7 @@ export default defineCommand({
       parallel: settings.parallel,
       queue: settings.queue,
       queueTimeoutMs: settings.queueTimeoutMs,
+      maxAudioDurationSec: settings.maxAudioDurationSec,
     });
     if (!isLoopback(settings.host)) {
       log(`warning: listening on ${settings.host}, which is reachable from other machines${apiKey ? "" : " and has no --api-key"}`);
@@ -106,6 +108,7 @@ interface Settings {
   maxUpload: number;
   unloadTimeoutMs: number;
   uploadIdleTimeoutMs: number;
+  maxAudioDurationSec?: number;
   tmpDir: string;
   allowedHosts: string[];
   tls?: { cert: string; key: string };
@@ -142,9 +145,10 @@ function readSettings(args: Record<string, unknown>): Settings {
   const queue = count(args, "queue", "SONA_QUEUE", 0, 10_000);
   const queueTimeoutMs = parseDuration(String(args["queue-timeout"]));
   if (!queueTimeoutMs) throw new UsageError(`invalid --queue-timeout '${args["queue-timeout"]}': expected a duration such as 30s or 10m`);
+  const maxAudioDurationSec = readMaxAudioDuration(args);
   return {
     host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs,
-    tmpDir, allowedHosts, tls: readTls(args), parallel, queue, queueTimeoutMs,
+    maxAudioDurationSec, tmpDir, allowedHosts, tls: readTls(args), parallel, queue, queueTimeoutMs,
   };
 }
 

@@ -11,7 +11,7 @@ import { createLiveRenderer, isLiveFormat, type LiveRenderer } from "../format/l
 import { prepareModel } from "../models/index.ts";
 import { parseOptions, type TranscribeOptions } from "../options.ts";
 import { transcribeFile } from "../transcribe.ts";
-import { flagMessage, optionArgs, rawOptions, verboseArg } from "./args.ts";
+import { flagMessage, maxAudioDurationArg, optionArgs, rawOptions, readMaxAudioDuration, verboseArg } from "./args.ts";
 import { checkWritable, parseFormats, planTargets, writeTarget, type Target } from "./outputs.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { writeStdout } from "./stdout.ts";
@@ -28,6 +28,7 @@ export default defineCommand({
     ...optionArgs(),
     format: { type: "string", alias: "f", description: "Output format, or several comma-separated with -o (default: from the -o extension, else json)" },
     output: { type: "string", alias: "o", description: "Write to this file, or to DIR/<name>.<ext> for an existing directory; with several formats, a base name (-o talk: talk.srt, talk.vtt)" },
+    ...maxAudioDurationArg,
     ...verboseArg,
   },
   async run({ args }) {
@@ -40,6 +41,7 @@ export default defineCommand({
       if (!isSonaError(err)) throw err;
       throw new UsageError(flagMessage(err));
     }
+    const maxAudioDurationSec = readMaxAudioDuration(args);
     if (inputs.filter((i) => i === "-").length > 1) throw new UsageError("standard input ('-') can be read only once");
     const plans = planTargets(inputs, formats, args.output as string | undefined);
     for (const t of plans.flat()) if (t.path !== null) checkWritable(t.path);
@@ -57,7 +59,7 @@ export default defineCommand({
         if (stop.signal.aborted) break;
         started = true;
         try {
-          await transcribeOne(engine, input, options, plans[i]!, { loading, signal: stop.signal, label: inputs.length > 1 ? input : undefined });
+          await transcribeOne(engine, input, options, plans[i]!, { loading, signal: stop.signal, label: inputs.length > 1 ? input : undefined, maxAudioDurationSec });
         } catch (err) {
           if (inputs.length === 1 || err === loadError || stop.signal.aborted || !isSonaError(err)) throw err;
           process.stderr.write(`sona: error: ${input}: ${err.message.split("\n")[0]}\n`);
@@ -86,6 +88,7 @@ interface RunContext {
   signal: AbortSignal;
   /** the input's name when there are several */
   label?: string;
+  maxAudioDurationSec?: number;
 }
 
 async function transcribeOne(engine: WhisperEngine, input: string, options: TranscribeOptions, targets: Target[], ctx: RunContext): Promise<void> {
@@ -103,6 +106,7 @@ async function transcribeOne(engine: WhisperEngine, input: string, options: Tran
     result = await transcribeFile(engine, input, options, {
       modelReady: ctx.loading,
       signal: ctx.signal,
+      maxAudioDurationSec: ctx.maxAudioDurationSec,
       onAudio: (audio) => {
         durationSec = audio.durationSec;
         for (const w of audio.warnings) progress.log(`sona: warning: ${ctx.label ? `${ctx.label}: ` : ""}${w}`);

@@ -37,6 +37,8 @@ export interface ServerOptions {
   queue?: number;
   /** the longest a queued transcription waits before its 429 (--queue-timeout) */
   queueTimeoutMs?: number;
+  /** longest uploaded audio to decode, in seconds (--max-audio-duration); default 12 h */
+  maxAudioDurationSec?: number;
 }
 
 /** The model as it was loaded, to make a repeated load of the same file and options a no-op. */
@@ -61,6 +63,8 @@ export class ServerContext {
   readonly log: (line: string) => void;
   /** the Host and Origin allow-list */
   readonly hosts: HostPolicy;
+  /** undefined: the audio module's default (12 h) */
+  readonly maxAudioDurationSec?: number;
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
   /** the transcriptions holding slots, for a busy answer's Retry-After */
@@ -84,6 +88,7 @@ export class ServerContext {
     this.apiKey = options.apiKey || undefined;
     this.log = options.log ?? ((line) => console.error(line));
     this.hosts = hostPolicy({ bound: options.host, allowed: options.allowedHosts });
+    this.maxAudioDurationSec = options.maxAudioDurationSec;
   }
 
   /** what /health, /ready and /v1/models say of the slots */

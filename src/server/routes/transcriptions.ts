@@ -152,7 +152,7 @@ async function run(
       warnings?.push(...audio.warnings);
       if (ctx.verbose) for (const w of audio.warnings) ctx.log(`warning: ${w}`);
     };
-    return await transcribeFile(ctx.engine, path, options, { signal, onEvent, onAudio });
+    return await transcribeFile(ctx.engine, path, options, { signal, onEvent, onAudio, maxAudioDurationSec: ctx.maxAudioDurationSec });
   } catch (err) {
     if (ctx.shutdown.signal.aborted && !clientSignal.aborted) {
       throw new SonaError("aborted", "transcription aborted: the server is shutting down", { status: 503, cause: err });

@@ -21,7 +21,8 @@ export async function handleVad(ctx: ServerContext, request: Request, server: Se
     server?.timeout(request, 0);
     upload = await receiveUpload(request, { maxFileBytes: ctx.maxUploadBytes, tmpDir: ctx.tmpDir, signal: request.signal, idleTimeoutMs: ctx.idleTimeoutMs });
     const vad = parseVadParams(upload.fields);
-    const report = await detectSpeechInFile(ctx.engine, upload.file.path, vad, AbortSignal.any([request.signal, ctx.shutdown.signal]));
+    const signal = AbortSignal.any([request.signal, ctx.shutdown.signal]);
+    const report = await detectSpeechInFile(ctx.engine, upload.file.path, vad, signal, ctx.maxAudioDurationSec);
     return json(speechJson(report), 200, { "server-timing": `vad;dur=${report.vadMs.toFixed(1)}` });
   } finally {
     await upload?.dispose();

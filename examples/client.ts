@@ -51,6 +51,7 @@ if (model === synthetic) console.error("note: synthetic model with random weight
   for await (const event of sona.client.transcribeStream(audio, { fields })) {
     if (event.type === "progress") console.log(`progress ${event.progress}%`);
     else if (event.type === "segment") console.log(`[${event.start}s → ${event.end}s]${event.text}`);
+    else if (event.type === "queued") console.log(`waiting for a slot: ${event.position} in line`);
     else console.log("result:", event.text, `(${event.language}, ${event.duration}s)`);
   }
   try {

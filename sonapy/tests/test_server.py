@@ -28,7 +28,7 @@ class ModelLifecycleTest(unittest.TestCase):
         with Sona(SONA) as sona:
             self.assertEqual(sona.info["status"], "ready")
             self.assertEqual(sona.info["port"], sona.port)
-            self.assertEqual(sona.health(), {"status": "ok"})
+            self.assertEqual(sona.health(), {"status": "ok", "slots": {"busy": 0, "total": 1, "queued": 0}})
             self.assertEqual(sona.ready()["status"], "not_ready")
             self.assertEqual(sona.models()["data"], [])
             with self.assertRaises(SonaError) as cm:
@@ -37,7 +37,7 @@ class ModelLifecycleTest(unittest.TestCase):
 
             self.assertEqual(sona.load_model(MICRO), {"model": "synth-micro.en.bin", "status": "loaded"})
             self.assertEqual(sona.load_model(MICRO)["status"], "loaded")  # idempotent
-            self.assertEqual(sona.ready(), {"model": "synth-micro.en.bin", "status": "ready"})
+            self.assertEqual(sona.ready(), {"model": "synth-micro.en.bin", "status": "ready", "slots": {"busy": 0, "total": 1, "queued": 0}})
             self.assertEqual([m["id"] for m in sona.models()["data"]], ["synth-micro.en.bin"])
 
             with self.assertRaises(SonaError) as cm:
@@ -143,7 +143,7 @@ class BusyTest(unittest.TestCase):
             err = cm.exception
             self.assertEqual((err.status, err.code), (429, "busy"))
             self.assertGreater(err.retry_after, 0)
-            self.assertEqual(sona.health(), {"status": "ok"})
+            self.assertEqual(sona.health(), {"status": "ok", "slots": {"busy": 1, "total": 1, "queued": 0}})
 
             # a second request from another thread sees the same
             errors = []

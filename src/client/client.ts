@@ -3,6 +3,7 @@ import { errorFromBody, SonaClientError } from "./errors.ts";
 import { isNetworkError, lines, readText, send, type RawRequest, type RawResponse } from "./http.ts";
 import { type LiveOptions, type LiveTranscription, openLive } from "./live.ts";
 import { type AudioInput, formEntries, multipart } from "./multipart.ts";
+import { busyWaitMs, pause, type RetryBusy, type RetryBusyOptions, retryPolicy } from "./retry.ts";
 import type {
   ErrorEvent, HealthResponse, LoadOptions, LoadResponse, ModelList, ReadyResponse, StreamEvent,
   TranscribeFormatOptions, TranscribeOptions, TranscriptionJson, VerboseTranscription,
@@ -14,6 +15,15 @@ export interface SonaClientOptions {
    * take); throws when the server's process is gone. spawnSona's client sets it.
    */
   checkProcess?: (waitMs: number) => Promise<void>;
+  /**
+   * Off by default. With it, a transcription (`transcribe`, or `transcribeStream` before its
+   * stream starts) that gets 429 `busy` waits what the answer says (`retry-after-ms`, else
+   * `Retry-After`; at most `maxWaitMs`), then sends the audio again, up to `retries` times; the
+   * busy error is thrown after the last. The request's `signal` ends a wait at once (`aborted`).
+   * No other error is retried, nor are the other methods and `live()`. Every AudioInput can be
+   * sent again: a path is reopened, a Blob re-read, bytes reused. `true`: { retries: 3, maxWaitMs: 60000 }.
+   */
+  retryBusy?: RetryBusy;
 }
 
 const TRANSCRIPTIONS = "/v1/audio/transcriptions";
@@ -22,6 +32,8 @@ export class SonaClient {
   readonly baseUrl: string;
   private readonly url: URL;
   private readonly checkProcess: (waitMs: number) => Promise<void>;
+  /** the busy-retry policy in effect (retries 0: off), from SonaClientOptions.retryBusy */
+  readonly retryBusy: Required<RetryBusyOptions>;
 
   /** `baseUrl`: e.g. http://127.0.0.1:PORT (what spawnSona passes). */
   constructor(baseUrl: string, options: SonaClientOptions = {}) {
@@ -29,6 +41,7 @@ export class SonaClient {
     if (this.url.protocol !== "http:") throw new TypeError(`expected an http:// URL, got ${baseUrl}`);
     this.baseUrl = this.url.origin;
     this.checkProcess = options.checkProcess ?? (async () => {});
+    this.retryBusy = retryPolicy(options.retryBusy);
   }
 
   /** GET /health: {"status":"ok", "slots": {busy, total, queued}}. */
@@ -67,7 +80,6 @@ export class SonaClient {
   async transcribe(file: AudioInput, options: TranscribeFormatOptions = {}): Promise<TranscriptionJson | VerboseTranscription | string> {
     const res = await this.upload(file, options, false);
     const text = await this.read(res);
-    if (res.status >= 400) throw errorFromBody(res.status, text, res.headers["retry-after"]);
     return String(res.headers["content-type"] ?? "").startsWith("application/json") ? JSON.parse(text) : text;
   }
 
@@ -80,7 +92,6 @@ export class SonaClient {
   async *transcribeStream(file: AudioInput, options: TranscribeOptions = {}): AsyncGenerator<StreamEvent, void, undefined> {
     const res = await this.upload(file, options, true);
     try {
-      if (res.status >= 400) throw errorFromBody(res.status, await readText(res), res.headers["retry-after"]);
       const it = lines(res);
       for (;;) {
         let next: IteratorResult<string>;
@@ -120,6 +131,7 @@ export class SonaClient {
 
   // -- plumbing ----------------------------------------------------------------------------------
 
+  /** The transcription request, sent again after a busy answer while the retry option allows; an error answer is thrown. */
   private async upload(file: AudioInput, options: TranscribeFormatOptions, stream: boolean): Promise<RawResponse> {
     const fields = formEntries({
       response_format: options.responseFormat ?? "json",
@@ -133,7 +145,13 @@ export class SonaClient {
     });
     const body = await multipart(fields, file);
     const accept = stream ? "application/x-ndjson" : "application/json, text/plain";
-    return this.send({ method: "POST", path: TRANSCRIPTIONS, headers: { accept, "content-type": body.contentType }, body, signal: options.signal });
+    for (let retry = 0; ; retry++) {
+      const res = await this.send({ method: "POST", path: TRANSCRIPTIONS, headers: { accept, "content-type": body.contentType }, body, signal: options.signal });
+      if (res.status < 400) return res;
+      const err = errorFromBody(res.status, await this.read(res), res.headers["retry-after"]);
+      if (err.code !== "busy" || retry >= this.retryBusy.retries) throw err;
+      await pause(busyWaitMs(res.headers, this.retryBusy.maxWaitMs), options.signal);
+    }
   }
 
   private async json<T>(method: string, path: string, body?: unknown, acceptStatus: number[] = []): Promise<T> {

@@ -49,6 +49,12 @@ export function isSonaClientError(e: unknown): e is SonaClientError {
   return e instanceof SonaClientError;
 }
 
+/** What an aborted request (or an aborted wait between retries) throws: `aborted`, with the signal's reason. */
+export function abortError(signal: AbortSignal): SonaClientError {
+  const why = signal.reason instanceof Error ? signal.reason.message : "the request was aborted";
+  return new SonaClientError(null, "aborted", why, { cause: signal.reason });
+}
+
 /** The server's {"error":{code,message,type,param}} body as an error (anything else: http_error). */
 export function errorFromBody(status: number, body: string, retryAfterHeader?: string | string[]): SonaClientError {
   const header = Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader;

@@ -5,7 +5,7 @@
 //   transcription sends its headers only when it is done.
 // A fresh connection per request (agent: false): nothing pooled to leak or to keep a process alive.
 import { type IncomingMessage, request as httpRequest } from "node:http";
-import { SonaClientError } from "./errors.ts";
+import { abortError, SonaClientError } from "./errors.ts";
 import type { Multipart } from "./multipart.ts";
 
 export interface RawRequest {
@@ -23,11 +23,6 @@ export interface RawResponse {
   body: IncomingMessage;
   /** closes the connection (the server then aborts a running transcription) */
   close(): void;
-}
-
-function abortError(signal: AbortSignal): SonaClientError {
-  const why = signal.reason instanceof Error ? signal.reason.message : "the request was aborted";
-  return new SonaClientError(null, "aborted", why, { cause: signal.reason });
 }
 
 /** Sends a request; resolves with the response as soon as its headers are in. */

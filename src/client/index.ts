@@ -9,5 +9,6 @@ export { SonaClient, type SonaClientOptions } from "./client.ts";
 export { isSonaClientError, SonaClientError, SonaClientError as SonaError, type SonaClientErrorInit } from "./errors.ts";
 export { LiveTranscription, type LiveOptions, type LiveServerEvent } from "./live.ts";
 export type { AudioInput } from "./multipart.ts";
+export type { RetryBusy, RetryBusyOptions } from "./retry.ts";
 export { type ProcessExit, type ReadyLine, SonaProcess, spawnSona, type SpawnOptions } from "./process.ts";
 export type * from "./types.ts";

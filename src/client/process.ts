@@ -6,6 +6,7 @@ import { setting } from "../config.ts";
 import { SonaClient } from "./client.ts";
 import { describeExit, lineReader, setHeld } from "./child.ts";
 import { SonaClientError } from "./errors.ts";
+import type { RetryBusy } from "./retry.ts";
 
 export interface SpawnOptions {
   /** the executable: default $SONA_BINARY, else `sona` on PATH */
@@ -14,6 +15,12 @@ export interface SpawnOptions {
   port?: number;
   /** a model file or name, loaded before the ready line (a bad one makes sona exit) */
   model?: string;
+  /** `--parallel N`: transcriptions at once (sona's default 1) */
+  parallel?: number;
+  /** `--queue N`: transcriptions that wait for a slot instead of 429 (sona's default 0) */
+  queue?: number;
+  /** the client's busy-retry option (SonaClientOptions.retryBusy); off by default */
+  retryBusy?: RetryBusy;
   /** more `sona serve` arguments, e.g. ["--max-upload", "2GiB", "-v"] */
   args?: string[];
   /** default 30000 */
@@ -62,10 +69,11 @@ export class SonaProcess implements AsyncDisposable {
     private readonly tail: string[],
     private readonly exited: Promise<void>,
     private readonly cleanup: () => void,
+    retryBusy?: RetryBusy,
   ) {
     this.port = info.port;
     this.baseUrl = `http://127.0.0.1:${info.port}`;
-    this.client = new SonaClient(this.baseUrl, { checkProcess: (waitMs) => this.check(waitMs) });
+    this.client = new SonaClient(this.baseUrl, { checkProcess: (waitMs) => this.check(waitMs), retryBusy });
   }
 
   get pid(): number | undefined {
@@ -132,14 +140,18 @@ export class SonaProcess implements AsyncDisposable {
   }
 }
 
-/** Spawns `sona serve --port <port> [model] [args…]` and resolves once its ready line is read. */
+/** Spawns `sona serve --port <port> [--parallel N] [--queue N] [model] [args…]` and resolves once its ready line is read. */
 export function spawnSona(options: SpawnOptions = {}): Promise<SonaProcess> {
   const binary = options.binary ?? setting("SONA_BINARY") ?? "sona";
   // --parent-pid: sona exits with this process even when it is not sona's parent (a wrapper
   // script in between, or a shell that has exited); the owner's own args may name another pid
   const args = options.args ?? [];
   const owner = args.some((a) => a === "--parent-pid" || a.startsWith("--parent-pid=")) ? [] : ["--parent-pid", String(process.pid)];
-  const argv = ["serve", "--port", String(options.port ?? 0), ...owner, ...(options.model ? [options.model] : []), ...args];
+  const slots = [
+    ...(options.parallel !== undefined ? ["--parallel", String(options.parallel)] : []),
+    ...(options.queue !== undefined ? ["--queue", String(options.queue)] : []),
+  ];
+  const argv = ["serve", "--port", String(options.port ?? 0), ...owner, ...slots, ...(options.model ? [options.model] : []), ...args];
   const child = spawn(binary, argv, { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
   const tail: string[] = [];
   const exited = new Promise<void>((ok) => child.once("close", () => ok()));
@@ -196,7 +208,7 @@ export function spawnSona(options: SpawnOptions = {}): Promise<SonaProcess> {
       }
       // like Python's atexit: an owner that forgets stop() still exits, and takes the child along
       setHeld(child, false);
-      resolve(new SonaProcess(child, info as ReadyLine, tail, exited, cleanup));
+      resolve(new SonaProcess(child, info as ReadyLine, tail, exited, cleanup, options.retryBusy));
     });
   });
 }

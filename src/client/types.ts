@@ -8,6 +8,7 @@ import type {
   LoadResponse,
   ModelInfo,
   ModelList,
+  NdjsonEvent,
   ProgressEvent,
   ReadyResponse,
   ResultEvent,
@@ -49,5 +50,8 @@ export interface LoadOptions {
   noGpu?: boolean;
 }
 
-/** What transcribeStream yields, in order: progress and segments interleaved, then one result. */
-export type StreamEvent = ProgressEvent | SegmentEvent | ResultEvent;
+/** A request waiting for a slot (sona serve --queue) hears its place, 1 being next, each time it changes. */
+export type QueuedEvent = Extract<NdjsonEvent, { type: "queued" }>;
+
+/** What transcribeStream yields, in order: progress 0, queued while it waits for a slot, progress and segments interleaved, then one result. */
+export type StreamEvent = ProgressEvent | QueuedEvent | SegmentEvent | ResultEvent;

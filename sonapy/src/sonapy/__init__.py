@@ -12,7 +12,8 @@ from ._binary import find_binary
 from ._client import Client
 from ._errors import SonaError
 from ._live import Live
+from ._retry import RetryBusy
 from ._sona import Sona
 
-__all__ = ["Client", "Live", "Sona", "SonaError", "find_binary"]
+__all__ = ["Client", "Live", "RetryBusy", "Sona", "SonaError", "find_binary"]
 __version__ = "0.1.0"

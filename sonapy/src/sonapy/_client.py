@@ -10,12 +10,14 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 import urllib.parse
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._errors import SonaError
 from ._live import Live
 from ._multipart import FileInput, Multipart, form_value
+from ._retry import RetryBusyOption, busy_wait, retry_policy
 
 JSON_FORMATS = ("json", "verbose_json")
 _NET_ERRORS = (ConnectionError, http.client.HTTPException, socket.timeout, OSError)
@@ -73,9 +75,24 @@ class EventStream(Iterator[Dict[str, Any]]):
 
 
 class Client:
-    """The HTTP API of one server. ``check(wait)`` (optional) raises if the server's process died."""
+    """The HTTP API of one server. ``check(wait)`` (optional) raises if the server's process died.
 
-    def __init__(self, base_url: str, timeout: Optional[float] = None, check: Optional[Callable[[float], None]] = None) -> None:
+    ``retry_busy`` (off by default): a transcription that gets 429 ``busy`` sleeps what the answer
+    says (``retry-after-ms``, else ``Retry-After``; at most ``max_wait`` seconds) and sends the
+    audio again, up to ``retries`` times; the busy error is raised after the last. ``True`` means
+    ``RetryBusy(retries=3, max_wait=60.0)``. Only transcriptions are retried (a stream before its
+    first event), and only ``busy``. Every input can be sent again: a path is reopened, bytes
+    reused, a seekable file object rewound to where it was (an unseekable one, a pipe, was read
+    into memory anyway). The wait is a ``time.sleep`` in the calling thread.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: Optional[float] = None,
+        check: Optional[Callable[[float], None]] = None,
+        retry_busy: RetryBusyOption = None,
+    ) -> None:
         parts = urllib.parse.urlsplit(base_url)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"expected an http:// base URL, got {base_url!r}")
@@ -83,6 +100,7 @@ class Client:
         self._host, self._port = parts.hostname, parts.port or 80
         self._timeout = timeout
         self._check = check or (lambda wait: None)
+        self.retry_busy = retry_policy(retry_busy)  # the policy in effect (retries 0: off)
 
     def live(self, **start: Any) -> Live:
         """GET /v1/audio/live (WebSocket): a Live session once the server is ready. ``start`` holds
@@ -184,18 +202,24 @@ class Client:
                 form.append((name, v))
         body = Multipart(form, file)
         accept = "application/x-ndjson" if stream else "application/json, text/plain"
-        conn, resp = self._send("POST", "/v1/audio/transcriptions", {"Accept": accept, "Content-Type": body.content_type}, body)
-        if resp.status >= 400 or not stream:
+        retry = 0
+        while True:
+            conn, resp = self._send("POST", "/v1/audio/transcriptions", {"Accept": accept, "Content-Type": body.content_type}, body)
+            if resp.status < 400 and stream:
+                return EventStream(self._events(conn, resp), conn)
             try:
                 raw = self._read(resp, "POST", "/v1/audio/transcriptions")
             finally:
                 conn.close()
-            if resp.status >= 400:
-                raise error_from_response(resp, raw)
-            if (resp.getheader("Content-Type") or "").startswith("application/json"):
-                return json.loads(raw.decode("utf-8"))
-            return raw.decode("utf-8")
-        return EventStream(self._events(conn, resp), conn)
+            if resp.status < 400:
+                if (resp.getheader("Content-Type") or "").startswith("application/json"):
+                    return json.loads(raw.decode("utf-8"))
+                return raw.decode("utf-8")
+            err = error_from_response(resp, raw)
+            if err.code != "busy" or retry >= self.retry_busy.retries:
+                raise err
+            retry += 1
+            time.sleep(busy_wait(resp.getheader("retry-after-ms"), resp.getheader("Retry-After"), self.retry_busy.max_wait))
 
     def _events(self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse) -> Iterator[Dict[str, Any]]:
         """NDJSON events as they arrive. Ends after `result`; an `error` event raises SonaError.

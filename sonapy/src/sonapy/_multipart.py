@@ -23,12 +23,17 @@ def _quote(value: str) -> str:
 
 
 class _Source:
-    """The file part's bytes: a path (opened when sent), an in-memory buffer or an open binary file."""
+    """The file part's bytes: a path (opened when sent), an in-memory buffer or an open binary file.
+
+    Every kind can be sent again (a busy retry): a path is reopened, a seekable file is rewound to
+    where it was when the request was made, and an unseekable one was read into memory at once.
+    """
 
     def __init__(self, file: FileInput) -> None:
         self._path: Optional[str] = None
         self._data: Optional[bytes] = None
         self._fh: Optional[IO[bytes]] = None
+        self._start = 0
         if isinstance(file, (str, os.PathLike)):
             path = os.fspath(file)
             if not os.path.isfile(path):
@@ -40,7 +45,9 @@ class _Source:
             name = getattr(file, "name", None)
             self.name = os.path.basename(name) if isinstance(name, str) and name else "audio"
             self._fh, self.size = file, self._remaining(file)
-            if self.size is None:  # a pipe or a socket: nothing to do but read it
+            if self.size is not None:
+                self._start = file.tell()
+            else:  # a pipe or a socket: nothing to do but read it
                 self._data = file.read()
                 self._fh, self.size = None, len(self._data)
         else:
@@ -65,6 +72,8 @@ class _Source:
             return
         fh = open(self._path, "rb") if self._path is not None else self._fh
         assert fh is not None
+        if fh is self._fh:
+            fh.seek(self._start)
         sent = 0
         try:
             while sent < self.size:

@@ -11,10 +11,11 @@ from ._client import Client
 from ._live import Live
 from ._multipart import FileInput
 from ._process import STOP_TIMEOUT, SonaProcess
+from ._retry import RetryBusy, RetryBusyOption
 
 
 class Sona:
-    """Spawns ``sona serve --port <port> [model] [args...]`` and talks to it over HTTP.
+    """Spawns ``sona serve --port <port> [--parallel N] [--queue N] [model] [args...]`` and talks to it over HTTP.
 
     >>> with Sona(model="base.en") as sona:
     ...     print(sona.transcribe("meeting.wav")["text"])
@@ -22,6 +23,10 @@ class Sona:
     The child is stopped by ``stop()``, by leaving the ``with`` block, or at interpreter exit.
     Every request first checks that the child is alive; one that died is reported as a
     ``SonaError`` (code ``process_exited``) carrying its last stderr lines.
+
+    ``parallel`` (transcriptions at once) and ``queue`` (how many wait for a slot instead of
+    429) become ``--parallel``/``--queue``; ``retry_busy`` is the client's busy retry (see
+    ``Client``), off by default.
     """
 
     def __init__(
@@ -31,6 +36,9 @@ class Sona:
         model: Optional[Union[str, "os.PathLike[str]"]] = None,
         args: Sequence[str] = (),
         ready_timeout: float = 30.0,
+        parallel: Optional[int] = None,
+        queue: Optional[int] = None,
+        retry_busy: RetryBusyOption = None,
     ) -> None:
         self.binary = find_binary(os.fspath(binary) if binary is not None else None)
         argv = [self.binary, "serve", "--port", str(port)]
@@ -39,6 +47,10 @@ class Sona:
         args = [str(a) for a in args]
         if not any(a == "--parent-pid" or a.startswith("--parent-pid=") for a in args):
             argv += ["--parent-pid", str(os.getpid())]
+        if parallel is not None:
+            argv += ["--parallel", str(parallel)]
+        if queue is not None:
+            argv += ["--queue", str(queue)]
         if model:
             argv.append(os.fspath(model))
         argv.extend(args)
@@ -46,7 +58,7 @@ class Sona:
         atexit.register(self.stop)
         self.port: int = self._process.port
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._client = Client(self.base_url, check=self._process.check)
+        self._client = Client(self.base_url, check=self._process.check, retry_busy=retry_busy)
 
     # -- the process ---------------------------------------------------------------------------
 
@@ -92,8 +104,13 @@ class Sona:
 
     # -- the API -------------------------------------------------------------------------------
 
+    @property
+    def retry_busy(self) -> "RetryBusy":
+        """The client's busy-retry policy in effect (retries 0: off)."""
+        return self._client.retry_busy
+
     def health(self) -> Dict[str, Any]:
-        """GET /health: {"status": "ok"}."""
+        """GET /health: {"status": "ok", "slots": {"busy", "total", "queued"}}."""
         return self._client.health()
 
     def ready(self) -> Dict[str, Any]:

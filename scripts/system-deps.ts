@@ -24,9 +24,12 @@ const BUILD: Need[] = [
   { check: "patch", pkg: "patch", why: "the whisper.cpp and ffmpeg patches" },
   { check: "xz", pkg: "xz-utils", why: "unpacking ffmpeg's source" },
 ];
-const TEST: Need[] = [
+// the lean ffmpeg's build, for the host (npm test) and cross (npm run release)
+const FFMPEG: Need[] = [
   { check: "nasm", pkg: "nasm", why: "the bundled lean ffmpeg" },
   { check: "/usr/share/keyrings/debian-archive-keyring.gpg", pkg: "debian-archive-keyring", why: "verifying ffmpeg's Debian source" },
+];
+const TEST: Need[] = [
   { check: "ffmpeg", pkg: "ffmpeg", why: "test fixtures and the system-ffmpeg comparison" },
   { check: "espeak-ng", pkg: "espeak-ng", why: "spoken test fixtures" },
   { check: "sox", pkg: "sox", why: "test fixtures" },
@@ -39,8 +42,6 @@ const TEST: Need[] = [
 ];
 // linux-arm64: libwhisper and ffmpeg cross-compiled, then run under qemu-user (scripts/release.ts)
 const CROSS: Need[] = [
-  { check: "nasm", pkg: "nasm", why: "the bundled lean ffmpeg" },
-  { check: "/usr/share/keyrings/debian-archive-keyring.gpg", pkg: "debian-archive-keyring", why: "verifying ffmpeg's Debian source" },
   { check: "aarch64-linux-gnu-g++", pkg: "g++-aarch64-linux-gnu", why: "cross-compiling libwhisper and ffmpeg for linux-arm64" },
   { check: "/usr/aarch64-linux-gnu/lib/libc.a", pkg: "libc6-dev-arm64-cross", why: "the arm64 ffmpeg's static libc" },
   { check: "qemu-aarch64", pkg: "qemu-user", why: "running the linux-arm64 build's checks and tests" },
@@ -48,8 +49,8 @@ const CROSS: Need[] = [
 const INSTALLER: Need[] = [{ check: "shellcheck", pkg: "shellcheck", why: "checking scripts/install.sh" }];
 export const NEEDS: Record<"demo" | "test" | "release", Need[]> = {
   demo: BUILD,
-  test: [...BUILD, ...TEST, ...CROSS.slice(2), ...INSTALLER],
-  release: [...BUILD, ...CROSS],
+  test: [...BUILD, ...FFMPEG, ...TEST, ...CROSS, ...INSTALLER],
+  release: [...BUILD, ...FFMPEG, ...CROSS],
 };
 
 export interface Machine {

@@ -55,7 +55,7 @@ beforeAll(() => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), "sona-install-"));
   sona = readFileSync(join(ROOT, "dist/sona"));
-  const corrupted = sona.slice();
+  const corrupted = Uint8Array.from(sona); // a copy (Buffer.slice would share the bytes)
   corrupted[corrupted.length >> 1]! ^= 0xff;
   release("good", { "sona-linux-x64": sona, "sona-linux-arm64": arm64 });
   // what a truncated or tampered download looks like: the bytes differ from what SHA256SUMS says

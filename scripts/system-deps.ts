@@ -2,10 +2,11 @@
 // The system tools `npm run demo` and `npm test` need beyond the README's Node.js, npm, cmake and a
 // C++ compiler: the lean ffmpeg's build (nasm, make, patch, xz, the Debian keyring), the test
 // fixtures (ffmpeg, espeak-ng, sox), the scale-out example (nginx), sonapy's tests (python3), the
-// curl tests and the full-temp-dir test (unshare, mount). What is missing is installed when that needs no question
+// curl tests and the full-temp-dir test (unshare, mount), and for `npm run release` and the arm64 and
+// installer tests the aarch64 cross toolchain, qemu-user and shellcheck. What is missing is installed when that needs no question
 // (root, or sudo without a password) and SONA_INSTALL is not `never`; otherwise this fails at once
 // with the one command that installs it, instead of a build that stops minutes in.
-//   bun scripts/system-deps.ts [demo|test]      (default test)
+//   bun scripts/system-deps.ts [demo|test|release]      (default test)
 import { existsSync } from "node:fs";
 import { setting } from "../src/config.ts";
 
@@ -23,9 +24,12 @@ const BUILD: Need[] = [
   { check: "patch", pkg: "patch", why: "the whisper.cpp and ffmpeg patches" },
   { check: "xz", pkg: "xz-utils", why: "unpacking ffmpeg's source" },
 ];
-const TEST: Need[] = [
+// the lean ffmpeg's build, for the host (npm test) and cross (npm run release)
+const FFMPEG: Need[] = [
   { check: "nasm", pkg: "nasm", why: "the bundled lean ffmpeg" },
   { check: "/usr/share/keyrings/debian-archive-keyring.gpg", pkg: "debian-archive-keyring", why: "verifying ffmpeg's Debian source" },
+];
+const TEST: Need[] = [
   { check: "ffmpeg", pkg: "ffmpeg", why: "test fixtures and the system-ffmpeg comparison" },
   { check: "espeak-ng", pkg: "espeak-ng", why: "spoken test fixtures" },
   { check: "sox", pkg: "sox", why: "test fixtures" },
@@ -36,7 +40,18 @@ const TEST: Need[] = [
   { check: "unshare", pkg: "util-linux", why: "the full-temp-dir test" },
   { check: "mount", pkg: "mount", why: "the full-temp-dir test" },
 ];
-export const NEEDS: Record<"demo" | "test", Need[]> = { demo: BUILD, test: [...BUILD, ...TEST] };
+// linux-arm64: libwhisper and ffmpeg cross-compiled, then run under qemu-user (scripts/release.ts)
+const CROSS: Need[] = [
+  { check: "aarch64-linux-gnu-g++", pkg: "g++-aarch64-linux-gnu", why: "cross-compiling libwhisper and ffmpeg for linux-arm64" },
+  { check: "/usr/aarch64-linux-gnu/lib/libc.a", pkg: "libc6-dev-arm64-cross", why: "the arm64 ffmpeg's static libc" },
+  { check: "qemu-aarch64", pkg: "qemu-user", why: "running the linux-arm64 build's checks and tests" },
+];
+const INSTALLER: Need[] = [{ check: "shellcheck", pkg: "shellcheck", why: "checking scripts/install.sh" }];
+export const NEEDS: Record<"demo" | "test" | "release", Need[]> = {
+  demo: BUILD,
+  test: [...BUILD, ...FFMPEG, ...TEST, ...CROSS, ...INSTALLER],
+  release: [...BUILD, ...FFMPEG, ...CROSS],
+};
 
 export interface Machine {
   has(check: string): boolean;
@@ -92,10 +107,11 @@ function thisMachine(): Machine {
 }
 
 if (import.meta.main) {
-  const what = process.argv[2] === "demo" ? "demo" : "test";
+  const arg = process.argv[2];
+  const what = arg === "demo" || arg === "release" ? arg : "test";
   const p = plan(NEEDS[what], thisMachine());
   if (p.action === "fail") {
-    process.stderr.write(`system-deps: npm ${what === "demo" ? "run demo" : "test"} needs system tools; ${p.message}\n`);
+    process.stderr.write(`system-deps: npm ${what === "test" ? "test" : `run ${what}`} needs system tools; ${p.message}\n`);
     process.exit(1);
   }
   if (p.action === "install") {

@@ -17,7 +17,7 @@ export const ENV_VARS = {
   SONA_REGISTRY_FILE: { kind: "runtime", meaning: "a JSON file of `{name, url?, file?, size?, sha256?, sha1?}` entries that add to or override the model registry (mirrors, tests)" },
   SONA_PULL_RETRIES: { kind: "runtime", meaning: "transient download failures `sona pull` tolerates in a row (default 5)" },
   SONA_PULL_RETRY_BASE_MS: { kind: "runtime", meaning: "the first retry delay of `sona pull` in ms, doubled each time (default 1000)" },
-  SONA_CPU_LEVEL: { kind: "runtime", meaning: "force a libwhisper build: `x86-64`, `avx2` or `avx512` (refused if the CPU lacks it)" },
+  SONA_CPU_LEVEL: { kind: "runtime", meaning: "force a libwhisper build: `x86-64`, `avx2` or `avx512`; on arm64 `armv8.0` or `armv8.2-dotprod` (refused if the CPU lacks it)" },
   SONA_LIBWHISPER: { kind: "runtime", meaning: "load this libwhisper file instead of a bundled one" },
   SONA_FFMPEG_PATH: { kind: "runtime", meaning: "use this ffmpeg instead of the bundled one" },
   SONA_API_KEY: { kind: "runtime", meaning: "require `Authorization: Bearer <key>` on every route but `/health` (same as `--api-key`)" },
@@ -40,6 +40,7 @@ export const ENV_VARS = {
   SONA_WHISPER_SRC: { kind: "build", meaning: "build libwhisper from this whisper.cpp tree instead of the pinned npm package" },
   SONA_DEBIAN_SECURITY_MIRROR: { kind: "build", meaning: "where `scripts/fetch-ffmpeg.ts` fetches Debian's ffmpeg source (default Debian's security archive)" },
   SONA_BUN_TARGET: { kind: "build", meaning: "the Bun runtime `npm run build` compiles for (default `bun-linux-x64-baseline`)" },
+  SONA_DOWNLOAD_URL: { kind: "build", meaning: "where `scripts/install.sh` downloads the release from (`SHA256SUMS` and `sona-<os>-<arch>`; default the project's release location)" },
   SONA_INSTALL: { kind: "build", meaning: "`npm test`'s system packages: `auto` (default: install what is missing when root or passwordless sudo can), `never` (only say what to run)" },
 } as const satisfies Record<string, EnvVar>;
 

@@ -59,7 +59,8 @@ describe.skipIf(!supported)("packaged binary", () => {
   test("--version: versions, commit, the CPU level and why, the bundled ffmpeg", async () => {
     const r = await run(box.bin, ["--version"], env(home));
     expect(r.code).toBe(0);
-    const [sona, whisper, lib, ffmpeg, vad] = r.stdout.trim().split("\n");
+    const [sona, whisper, lib, ffmpeg, vad, target] = r.stdout.trim().split("\n");
+    expect(target).toBe("target: linux-x64");
     expect(sona).toMatch(/^sona \d+\.\d+\.\d+ \(commit (\w{8}|dev)\)$/);
     expect(whisper).toMatch(/^whisper\.cpp v\d+\.\d+\.\d+$/);
     expect(lib).toStartWith(`libwhisper: ${best}, best supported by this CPU`);

@@ -74,6 +74,14 @@ describe("plan", () => {
     expect(plan(NEEDS.demo, machine({ missing }))).toEqual({ action: "none" });
     expect(plan(NEEDS.test, machine({ missing })).action).toBe("fail");
   });
+
+  test("a release, and the tests, need the aarch64 cross toolchain and qemu-user; only the tests need shellcheck", () => {
+    const missing = ["aarch64-linux-gnu-g++", "/usr/aarch64-linux-gnu/lib/libc.a", "qemu-aarch64", "shellcheck"];
+    const cross = ["g++-aarch64-linux-gnu", "libc6-dev-arm64-cross", "qemu-user"];
+    expect(plan(NEEDS.release, machine({ root: true, missing }))).toMatchObject({ action: "install", packages: cross });
+    expect(plan(NEEDS.test, machine({ root: true, missing }))).toMatchObject({ action: "install", packages: [...cross, "shellcheck"] });
+    expect(plan(NEEDS.demo, machine({ missing }))).toEqual({ action: "none" });
+  });
 });
 
 describe("scripts/system-deps.ts", () => {

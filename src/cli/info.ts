@@ -8,7 +8,7 @@ import { cacheDirs } from "../bundle/extract.ts";
 import { defaultThreads, WhisperEngine } from "../engine/index.ts";
 import { listModels, modelsDir } from "../models/store.ts";
 import { formatBytes } from "../models/units.ts";
-import { chooseLibrary } from "../engine/library.ts";
+import { chooseLibrary, hostTarget } from "../engine/library.ts";
 import { EMBEDDED_VAD, embeddedVadModel } from "../vad/model.ts";
 import { getCommit, VERSION, WHISPER_VERSION } from "../version.ts";
 
@@ -40,7 +40,9 @@ function vadLine(): string {
 
 export async function printVersion(): Promise<void> {
   process.stdout.write(
-    [`sona ${VERSION} (commit ${getCommit()})`, `whisper.cpp ${WHISPER_VERSION}`, libraryLine(), ffmpegLine(), vadLine()].join("\n") + "\n",
+    // the target is what this process runs as (under qemu-user, the emulated one): the release
+    // artifact that matches it is sona-<target>
+    [`sona ${VERSION} (commit ${getCommit()})`, `whisper.cpp ${WHISPER_VERSION}`, libraryLine(), ffmpegLine(), vadLine(), `target: ${hostTarget()}`].join("\n") + "\n",
   );
 }
 

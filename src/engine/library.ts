@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setting } from "../config.ts";
-import { CPU_LEVELS, chooseCpuLevel, cpuFlags } from "./cpu.ts";
+import { chooseCpuLevel, cpuFlags, hostArch, LEVELS } from "./cpu.ts";
 
 let libraryDir = resolve(import.meta.dir, "../../lib");
 
@@ -28,6 +28,13 @@ export function setLibrarySource(s: LibrarySource | null): void {
 
 export const libraryFile = (level: string) => `libsona-whisper-${level}.so`;
 
+/** What a release is built for, as its artifact is named: linux-x64, linux-arm64. */
+export type Target = "linux-x64" | "linux-arm64";
+export const TARGETS: Target[] = ["linux-x64", "linux-arm64"];
+export const hostTarget = (): Target => `linux-${hostArch()}`;
+/** Where a source checkout keeps a target's native builds: lib/ for the host, lib/<target>/ for a cross build. */
+export const targetLibDir = (root: string, target: Target): string => (target === hostTarget() ? join(root, "lib") : join(root, "lib", target));
+
 export interface LibraryChoice {
   path: string;
   level: string;
@@ -39,7 +46,7 @@ export function chooseLibrary(env: Record<string, string | undefined> = process.
   if (custom) {
     return { path: custom, level: "custom", reason: "SONA_LIBWHISPER" };
   }
-  const available = source ? source.levels : CPU_LEVELS.map((l) => l.name).filter((n) => existsSync(join(libraryDir, libraryFile(n))));
+  const available = source ? source.levels : LEVELS[hostArch()].map((l) => l.name).filter((n) => existsSync(join(libraryDir, libraryFile(n))));
   if (available.length === 0) {
     throw new Error(`libwhisper is not built: no ${libraryFile("*")} in ${libraryDir} (run: npm run setup)`);
   }

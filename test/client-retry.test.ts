@@ -5,46 +5,11 @@
 // is 99 times the time so far (long enough to abort in the middle of). spawnSona's --parallel and
 // --queue pass-through runs the real dev CLI.
 import { afterEach, describe, expect, test } from "bun:test";
-import type { DecodeOptions, TranscribeHooks, TranscriptResult } from "../src/engine/index.ts";
 import { busyWaitMs, retryPolicy } from "../src/client/retry.ts";
 import { SonaClient, SonaClientError, spawnSona, type StreamEvent } from "../src/client/index.ts";
-import { FakeEngine } from "./fake-engine.ts";
+import { HeldEngine } from "./helpers/held-engine.ts";
 import { MICRO_EN, startTestServer, testWav, type TestServer } from "./helpers/server.ts";
 import { SONA } from "./helpers/sona-binary.ts";
-
-/** Each transcription reports `progress`, then runs only once `release()` lets it. */
-class GatedEngine extends FakeEngine {
-  active = 0;
-  private readonly gates: Array<() => void> = [];
-
-  constructor(private readonly progress: number) {
-    super();
-  }
-
-  override async transcribe(samples: Float32Array, options: DecodeOptions, hooks: TranscribeHooks = {}): Promise<TranscriptResult> {
-    this.active++;
-    try {
-      hooks.onEvent?.({ type: "progress", progress: this.progress });
-      await new Promise<void>((resolve, reject) => {
-        this.gates.push(resolve);
-        hooks.signal?.addEventListener("abort", () => reject(new Error("aborted")), { once: true });
-      });
-      return await super.transcribe(samples, options, hooks);
-    } finally {
-      this.active--;
-    }
-  }
-
-  /** lets the oldest waiting transcription run (once there is one) */
-  async release(): Promise<void> {
-    while (this.gates.length === 0) await Bun.sleep(5);
-    this.gates.shift()!();
-  }
-
-  async whenRunning(): Promise<void> {
-    while (this.active === 0) await Bun.sleep(5);
-  }
-}
 
 /** What the server saw of one request: when it came, when its answer's head left, and that answer. */
 interface Seen {
@@ -64,7 +29,7 @@ afterEach(async () => {
 });
 
 /** The app on a fake engine, behind a front that forwards every request and records it. */
-async function start(engine: GatedEngine, { load = true } = {}) {
+async function start(engine: HeldEngine, { load = true } = {}) {
   if (load) await engine.load(MICRO_EN);
   server = startTestServer(engine);
   const backend = server.base;
@@ -108,7 +73,7 @@ const WAV = testWav();
 
 describe("busy retry (retryBusy)", () => {
   test("off by default: a second concurrent transcription throws busy, sent once", async () => {
-    const engine = new GatedEngine(99);
+    const engine = new HeldEngine(99);
     const { base, seen } = await start(engine);
     const client = new SonaClient(base);
     const first = client.transcribe(WAV);
@@ -117,21 +82,21 @@ describe("busy retry (retryBusy)", () => {
     expect([e.status, e.code]).toEqual([429, "busy"]);
     expect(e.retryAfter).toBe(1);
     expect(seen().map((s) => s.status)).toEqual([undefined, 429]);
-    await engine.release();
+    await engine.finish();
     expect((await first).text).toBe("Fake one. Fake two.");
   }, 30_000);
 
   test("on: the busy one waits what retry-after-ms says, retries, and succeeds after the first", async () => {
-    const engine = new GatedEngine(99);
+    const engine = new HeldEngine(99);
     const { base, seen } = await start(engine);
     const client = new SonaClient(base, { retryBusy: { retries: 1000, maxWaitMs: 30_000 } });
     const first = client.transcribe(WAV);
     await engine.whenRunning();
     const second = client.transcribe(WAV, { responseFormat: "text" });
     while (seen().filter((s) => s.status === 429).length < 2) await Bun.sleep(5); // it has retried
-    await engine.release();
+    await engine.finish();
     expect((await first).text).toBe("Fake one. Fake two.");
-    await engine.release();
+    await engine.finish();
     expect(await second).toBe("Fake one. Fake two.\n");
     const [, ...retried] = seen();
     expect(retried.at(-1)!.status).toBe(200);
@@ -140,7 +105,7 @@ describe("busy retry (retryBusy)", () => {
   }, 60_000);
 
   test("on: transcribeStream retries before its stream starts", async () => {
-    const engine = new GatedEngine(99);
+    const engine = new HeldEngine(99);
     const { base, seen } = await start(engine);
     const client = new SonaClient(base, { retryBusy: true });
     const first = client.transcribe(WAV);
@@ -150,9 +115,9 @@ describe("busy retry (retryBusy)", () => {
       for await (const event of client.transcribeStream(WAV)) events.push(event);
     })();
     while (seen().filter((s) => s.status === 429).length < 1) await Bun.sleep(5);
-    await engine.release();
+    await engine.finish();
     await first;
-    await engine.release();
+    await engine.finish();
     await streamed;
     expect(events.at(-1)!.type).toBe("result");
     const [, ...retried] = seen();
@@ -162,7 +127,7 @@ describe("busy retry (retryBusy)", () => {
   }, 60_000);
 
   test("after the last retry the busy error is thrown", async () => {
-    const engine = new GatedEngine(99);
+    const engine = new HeldEngine(99);
     const { base, seen } = await start(engine);
     const client = new SonaClient(base, { retryBusy: { retries: 2 } });
     const first = client.transcribe(WAV);
@@ -172,12 +137,12 @@ describe("busy retry (retryBusy)", () => {
     const [, ...busy] = seen();
     expect(busy.map((s) => s.status)).toEqual([429, 429, 429]);
     expectWaitsHonoured(busy);
-    await engine.release();
+    await engine.finish();
     await first;
   }, 30_000);
 
   test("a non-busy error is not retried: the server sees one request", async () => {
-    const engine = new GatedEngine(99);
+    const engine = new HeldEngine(99);
     const { base, seen } = await start(engine, { load: false });
     const client = new SonaClient(base, { retryBusy: { retries: 5 } });
     const e = await rejection(client.transcribe(WAV));
@@ -189,7 +154,7 @@ describe("busy retry (retryBusy)", () => {
   }, 30_000);
 
   test("an abort during the wait ends it at once, without another request", async () => {
-    const engine = new GatedEngine(1); // at 1 % the estimate is 99 x the time so far
+    const engine = new HeldEngine(1); // at 1 % the estimate is 99 x the time so far
     const { base, seen } = await start(engine);
     const client = new SonaClient(base, { retryBusy: { retries: 3, maxWaitMs: 600_000 } });
     const first = client.transcribe(WAV);
@@ -206,7 +171,7 @@ describe("busy retry (retryBusy)", () => {
     expect(performance.now() - abortedAt).toBeLessThan(advertised);
     expect(e.code).toBe("aborted");
     expect(seen().length).toBe(2);
-    await engine.release();
+    await engine.finish();
     await first;
   }, 30_000);
 });

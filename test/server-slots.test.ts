@@ -3,41 +3,8 @@
 // place), the rest 429; a queued client that goes away never runs; loads wait for every slot.
 // The real engine's slots are tested in test/engine-slots.test.ts.
 import { afterEach, expect, test } from "bun:test";
-import type { DecodeOptions, TranscribeHooks, TranscriptResult } from "../src/engine/index.ts";
-import { FakeEngine } from "./fake-engine.ts";
+import { HeldEngine } from "./helpers/held-engine.ts";
 import { MICRO_EN, postAudio, startTestServer, type TestServer } from "./helpers/server.ts";
-
-/** Every transcription waits for `finish()`, in the order they started; `started` says who runs. */
-class HeldEngine extends FakeEngine {
-  readonly started: string[] = [];
-  active = 0;
-  maxRunning = 0;
-  private readonly held: Array<() => void> = [];
-
-  override async transcribe(samples: Float32Array, options: DecodeOptions, hooks: TranscribeHooks = {}): Promise<TranscriptResult> {
-    this.started.push(options.prompt ?? "?");
-    this.maxRunning = Math.max(this.maxRunning, ++this.active);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.held.push(resolve);
-        hooks.signal?.addEventListener("abort", () => reject(new Error("aborted")), { once: true });
-      });
-      return await super.transcribe(samples, options, hooks);
-    } finally {
-      this.active--;
-    }
-  }
-
-  /** lets the oldest held transcription finish (waiting for one to be held) */
-  async finish(): Promise<void> {
-    while (this.held.length === 0) await Bun.sleep(5);
-    this.held.shift()!();
-  }
-
-  async whenRunning(n: number): Promise<void> {
-    while (this.active < n) await Bun.sleep(5);
-  }
-}
 
 let server: TestServer | undefined;
 afterEach(async () => {

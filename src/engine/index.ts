@@ -3,6 +3,7 @@
 // other Engine (see test/fake-engine.ts) to the server.
 import { SonaError } from "../errors.ts";
 import { validateModelFile } from "../models/validate.ts";
+import { loadWithFallback } from "../gpu/load.ts";
 import { DEFAULT_FLASH_ATTN } from "./defaults.ts";
 import type { SpeechSpan } from "../vad/params.ts";
 import { chooseLibrary, type LibraryChoice } from "./library.ts";
@@ -89,16 +90,21 @@ export class WhisperEngine implements Engine {
     // fault (out of memory, the device), not the file's: internal_error
     await validateModelFile(path);
     await this.start();
-    const reply = await this.send({
-      type: "load",
-      path,
-      flashAttn: this.options.flashAttn ?? DEFAULT_FLASH_ATTN,
-      useGpu: !options.noGpu,
-      gpuDevice: options.gpuDevice ?? 0,
+    // src/gpu chooses the device and falls back to the CPU when the GPU load fails
+    const { loaded, placement } = await loadWithFallback(options, async (gpu) => {
+      const reply = await this.send({
+        type: "load",
+        path,
+        flashAttn: this.options.flashAttn ?? DEFAULT_FLASH_ATTN,
+        useGpu: gpu !== undefined,
+        gpuDevice: gpu?.index ?? 0,
+        gpuLib: gpu?.libPath,
+      });
+      if (reply.type !== "loaded") throw new SonaError("internal_error", `${failure(reply)} (the file passed validation: out of memory?)`);
+      return reply.model;
     });
-    if (reply.type !== "loaded") throw new SonaError("internal_error", `${failure(reply)} (the file passed validation: out of memory?)`);
-    this.model = reply.model;
-    return reply.model;
+    this.model = { ...loaded, device: placement.device, fallbackReason: placement.fallbackReason };
+    return this.model;
   }
 
   async unload(): Promise<void> {

@@ -7,11 +7,15 @@ export interface ModelDetails {
   path: string;
   multilingual: boolean;
   loadMs: number;
+  /** `cpu`, or the GPU's description (src/gpu) */
+  device?: string;
+  /** why the model is on the CPU when a GPU could have been used */
+  fallbackReason?: string;
 }
 
 export type ToWorker =
   | { type: "init"; libPath: string; logLevel: number }
-  | { type: "load"; path: string; flashAttn: boolean; useGpu: boolean; gpuDevice: number }
+  | { type: "load"; path: string; flashAttn: boolean; useGpu: boolean; gpuDevice: number; gpuLib?: string }
   | { type: "unload" }
   | { type: "run"; samples: Float32Array; options: DecodeOptions; abort: Int32Array }
   | { type: "vad"; samples: Float32Array; vad: VadRun }
@@ -60,4 +64,4 @@ export type FromWorker =
   | { type: "done"; result: TranscriptResult }
   | { type: "spans"; spans: SpeechSpan[]; vadMs: number }
   | { type: "probs"; probs: Float32Array }
-  | { type: "failed"; code: "invalid_model" | "invalid_request" | "aborted" | "internal_error"; message: string };
+  | { type: "failed"; code: "invalid_model" | "invalid_request" | "aborted" | "gpu_out_of_memory" | "internal_error"; message: string };

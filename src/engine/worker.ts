@@ -12,8 +12,13 @@ import { buildParams, type CallOptions } from "./params.ts";
 import type { DecodeOptions, FromWorker, ToWorker } from "./protocol.ts";
 import type { Segment, Token } from "./types.ts";
 import { SpeechDetector, WorkerFailure } from "./vad.ts";
+import { checkGpu } from "../gpu/devices.ts";
 
+/** the loaded model's library: the CPU level's, or the Vulkan one (src/gpu) for a model on a GPU */
 let lib: WhisperSymbols | undefined;
+let cpuLib: WhisperSymbols | undefined;
+let gpuLib: WhisperSymbols | undefined;
+let logLevel = 5;
 let tokens: TokenReader | undefined;
 let detector: SpeechDetector | undefined;
 let ctx: Pointer | null = null;
@@ -75,20 +80,31 @@ const onProgress = new JSCallback(
 
 function load(m: Extract<ToWorker, { type: "load" }>): FromWorker {
   const t0 = performance.now();
-  const cparams = asPointer(lib!.whisper_context_default_params_by_ref())!;
+  if (m.gpuLib) {
+    const problem = checkGpu(m.gpuLib, m.gpuDevice);
+    if (problem) return { type: "failed", code: "internal_error", message: problem };
+    if (!gpuLib) {
+      gpuLib = openLibrary(m.gpuLib);
+      gpuLib.sona_log_set_level(logLevel);
+    }
+  }
+  const use = m.gpuLib ? gpuLib! : cpuLib!;
+  const cparams = asPointer(use.whisper_context_default_params_by_ref())!;
   const cp = new ParamsStruct(cparams, LAYOUT.whisper_context_params.sizeof);
   cp.bool(LAYOUT.whisper_context_params.use_gpu, m.useGpu);
   cp.bool(LAYOUT.whisper_context_params.flash_attn, m.flashAttn);
   cp.i32(LAYOUT.whisper_context_params.gpu_device, m.gpuDevice);
-  lib!.sona_clear_last_error();
-  const next = asPointer(lib!.sona_init_from_file(Buffer.from(`${m.path}\0`), cparams));
-  lib!.whisper_free_context_params(cparams);
+  use.sona_clear_last_error();
+  const next = asPointer(use.sona_init_from_file(Buffer.from(`${m.path}\0`), cparams));
+  use.whisper_free_context_params(cparams);
   if (!next) {
-    const detail = String(lib!.sona_last_error() ?? "");
+    const detail = String(use.sona_last_error() ?? "");
     return { type: "failed", code: "invalid_model", message: `whisper.cpp could not load ${m.path}${detail ? `: ${detail}` : ""}` };
   }
   if (ctx) lib!.whisper_free(ctx);
   ctx = next;
+  lib = use;
+  tokens = new TokenReader(use);
   modelPath = m.path;
   const multilingual = lib!.whisper_is_multilingual(ctx) !== 0;
   return { type: "loaded", model: { path: modelPath, multilingual, loadMs: performance.now() - t0 } };
@@ -210,7 +226,14 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
   }
   const inferenceMs = performance.now() - started;
   if (Atomics.load(m.abort, 0) !== 0) return { type: "failed", code: "aborted", message: "transcription aborted" };
-  if (rc !== 0) return { type: "failed", code: "internal_error", message: `whisper.cpp failed to transcribe (code ${rc}): ${String(lib!.sona_last_error() ?? "")}` };
+  if (rc !== 0) {
+    const detail = String(lib!.sona_last_error() ?? "");
+    // ggml's Vulkan backend reports these instead of aborting (vulkan-instance.patch)
+    if (lib === gpuLib && /out of (device|host) memory|failed to allocate/i.test(detail)) {
+      return { type: "failed", code: "gpu_out_of_memory", message: `the GPU ran out of memory (${detail}); retry, or reload the model with no_gpu` };
+    }
+    return { type: "failed", code: "internal_error", message: `whisper.cpp failed to transcribe (code ${rc}): ${detail}` };
+  }
   return {
     type: "done",
     result: {
@@ -240,9 +263,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   try {
     switch (m.type) {
       case "init":
-        lib = openLibrary(m.libPath);
+        lib = cpuLib = openLibrary(m.libPath);
         tokens = new TokenReader(lib);
         detector = new SpeechDetector(lib);
+        logLevel = m.logLevel;
         lib.sona_log_set_level(m.logLevel);
         return post({ type: "ready", whisperVersion: String(lib.whisper_version()), systemInfo: String(lib.whisper_print_system_info()) });
       case "load":

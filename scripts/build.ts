@@ -18,6 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 import { CPU_LEVELS } from "../src/engine/cpu.ts";
 import { libraryFile } from "../src/engine/library.ts";
+import { VULKAN_LIBRARY } from "../src/gpu/library.ts";
 import { EMBEDDED_VAD, VENDORED_VAD_PATH } from "../src/vad/model.ts";
 import { VERSION } from "../src/version.ts";
 
@@ -80,6 +81,7 @@ function pack(bytes: Uint8Array, sha256: string): string {
 /** The source that replaces src/bundle/assets.ts in the binary. */
 export function generatedAssets(): { source: string; key: string; files: Entry[] } {
   const libs = CPU_LEVELS.map((l) => [l.name, entry(libraryFile(l.name), false)] as const);
+  const vulkan = entry(VULKAN_LIBRARY, false);
   const ffmpeg = entry("ffmpeg", true);
   const extras = [entry("ffmpeg-COPYING.LGPLv2.1", false)];
   const vad = entry(EMBEDDED_VAD.file, false, VAD_DIR);
@@ -87,7 +89,7 @@ export function generatedAssets(): { source: string; key: string; files: Entry[]
     throw new Error(`build: ${join(VAD_DIR, EMBEDDED_VAD.file)} is not the pinned Silero model (sha256 ${vad.sha256}, expected ${EMBEDDED_VAD.sha256})`);
   }
   const vadExtras = [{ ...entry("LICENSE", false, VAD_DIR), name: "silero-vad-LICENSE" }];
-  const files = [...libs.map(([, e]) => e), ffmpeg, ...extras, vad, ...vadExtras];
+  const files = [...libs.map(([, e]) => e), vulkan, ffmpeg, ...extras, vad, ...vadExtras];
   const key = `${VERSION}-${createHash("sha256").update(files.map((f) => `${f.name}:${f.sha256}`).join("\n")).digest("hex").slice(0, 12)}`;
   const ids = new Map(files.map((f, i) => [f, `f${i}`]));
   const rec = (f: Entry) => `{ name: ${JSON.stringify(f.name)}, path: ${ids.get(f)}, size: ${f.size}, sha256: "${f.sha256}", executable: ${f.executable} }`;
@@ -97,6 +99,7 @@ export function generatedAssets(): { source: string; key: string; files: Entry[]
     "export const MANIFEST = {",
     `  key: ${JSON.stringify(key)},`,
     `  libraries: { ${libs.map(([level, e]) => `${JSON.stringify(level)}: ${rec(e)}`).join(",\n    ")} },`,
+    `  vulkan: ${rec(vulkan)},`,
     `  ffmpeg: ${rec(ffmpeg)},`,
     `  ffmpegExtras: [${extras.map(rec).join(", ")}],`,
     `  vad: ${rec(vad)},`,
@@ -122,6 +125,7 @@ export async function build(o: Options): Promise<void> {
   const t0 = performance.now();
   if (o.native) {
     runScript("fetch-whisper.ts");
+    runScript("fetch-vulkan.ts");
     runScript("fetch-ffmpeg.ts");
   }
   const { source, key, files } = generatedAssets();

@@ -9,6 +9,8 @@ import { WhisperEngine } from "../engine/index.ts";
 import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
 import { parseAllowedHosts } from "../server/hosts.ts";
 import { getCommit, VERSION } from "../version.ts";
+import { deviceFlags, gpuArgs } from "../gpu/args.ts";
+import type { DeviceRequest } from "../gpu/choose.ts";
 import { verboseArg } from "./args.ts";
 import { parseDuration, parseSize } from "./units.ts";
 import { UsageError } from "./usage.ts";
@@ -42,6 +44,7 @@ export default defineCommand({
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
     "tls-cert": { type: "string", description: "PEM certificate: serve https:// and wss:// (with --tls-key)" },
     "tls-key": { type: "string", description: "PEM private key of --tls-cert" },
+    ...gpuArgs,
     ...verboseArg,
   },
   async run({ args }) {
@@ -67,7 +70,7 @@ export default defineCommand({
     // moment it has read the ready line
     const watch = watchForShutdown({ exitWithParent: settings.exitWithParent, parentPid: settings.parentPid });
     try {
-      if (args.model) await loadModel(ctx, String(args.model));
+      if (args.model) await loadModel(ctx, String(args.model), settings.device);
       if (watch.fired) return;
       const app = createApp({ context: ctx });
       const server = listen(app, settings.host, settings.port, settings.tls);
@@ -100,6 +103,8 @@ interface Settings {
   tmpDir: string;
   allowedHosts: string[];
   tls?: { cert: string; key: string };
+  /** --no-gpu / --gpu-device, for the model named on the command line */
+  device: DeviceRequest;
 }
 
 function readSettings(args: Record<string, unknown>): Settings {
@@ -125,8 +130,10 @@ function readSettings(args: Record<string, unknown>): Settings {
   }
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
+  const device = deviceFlags(args);
+  if (typeof device === "string") throw new UsageError(device);
   const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), setting("SONA_ALLOWED_HOSTS")]);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts, tls: readTls(args) };
+  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts, tls: readTls(args), device };
 }
 
 /** Both files or neither; read now, so a wrong path is a usage error before anything loads. */

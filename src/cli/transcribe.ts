@@ -11,6 +11,7 @@ import { createLiveRenderer, isLiveFormat, type LiveRenderer } from "../format/l
 import { prepareModel } from "../models/index.ts";
 import { parseOptions, type TranscribeOptions } from "../options.ts";
 import { transcribeFile } from "../transcribe.ts";
+import { deviceFlags, gpuArgs } from "../gpu/args.ts";
 import { flagMessage, optionArgs, rawOptions, verboseArg } from "./args.ts";
 import { checkWritable, parseFormats, planTargets, writeTarget, type Target } from "./outputs.ts";
 import { createProgress, formatDuration } from "./progress.ts";
@@ -28,6 +29,7 @@ export default defineCommand({
     ...optionArgs(),
     format: { type: "string", alias: "f", description: "Output format, or several comma-separated with -o (default: from the -o extension, else json)" },
     output: { type: "string", alias: "o", description: "Write to this file, or to DIR/<name>.<ext> for an existing directory; with several formats, a base name (-o talk: talk.srt, talk.vtt)" },
+    ...gpuArgs,
     ...verboseArg,
   },
   async run({ args }) {
@@ -40,6 +42,8 @@ export default defineCommand({
       if (!isSonaError(err)) throw err;
       throw new UsageError(flagMessage(err));
     }
+    const device = deviceFlags(args);
+    if (typeof device === "string") throw new UsageError(device);
     if (inputs.filter((i) => i === "-").length > 1) throw new UsageError("standard input ('-') can be read only once");
     const plans = planTargets(inputs, formats, args.output as string | undefined);
     for (const t of plans.flat()) if (t.path !== null) checkWritable(t.path);
@@ -50,7 +54,7 @@ export default defineCommand({
     let started = false;
     try {
       const model = await prepareModel(String(args.model));
-      const loading = engine.load(model.path);
+      const loading = engine.load(model.path, device);
       loading.catch((e) => (loadError = e)); // awaited after the audio is decoded; never unhandled
       let failed = 0;
       for (const [i, input] of inputs.entries()) {

@@ -68,7 +68,7 @@ export function modelRoutes(ctx: ServerContext) {
         const { path, options } = parseLoadBody(await readSmallBody(request, LOAD_BODY_LIMIT));
         using _lease = await ctx.gate.acquire(request.signal);
         await loadModel(ctx, path, options);
-        return json({ model: ctx.modelName, status: "loaded" });
+        return json({ model: ctx.modelName, status: "loaded", ...ctx.device });
       },
       { parse: "none", detail: DOCS.loadModel },
     )
@@ -107,5 +107,5 @@ export function modelRoutes(ctx: ServerContext) {
 /** The loaded model as OpenAI's Model object, or null. */
 function modelInfo(ctx: ServerContext): ModelInfo | null {
   const model = ctx.model;
-  return model && { id: basename(model.path), object: "model", created: model.loadedAt, owned_by: "local" };
+  return model && { id: basename(model.path), object: "model", created: model.loadedAt, owned_by: "local", ...ctx.device };
 }

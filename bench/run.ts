@@ -18,7 +18,7 @@
 // BENCH_MEMORY_RUNS (1-hour transcriptions for row 7, default min(runs, 2)).
 //
 // Rows: rows/transcribe.ts (1, 2), rows/server.ts (3), rows/audio.ts (4, 5), rows/startup.ts (6),
-// rows/memory.ts (7), rows/engine.ts (8, 9), rows/vad.ts (10, 11). Helpers in support/. Separate experiments, each with its
+// rows/memory.ts (7), rows/engine.ts (8, 9), rows/vad.ts (10, 11), rows/gpu.ts (12). Helpers in support/. Separate experiments, each with its
 // own header: server-overhead.ts, startup.ts, process-spread.ts (ANALYSIS.md cites them).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,6 +37,7 @@ import { serverRow } from "./rows/server.ts";
 import { startupRow } from "./rows/startup.ts";
 import { transcribeRows } from "./rows/transcribe.ts";
 import { vadEndToEndRow, vadPassRow } from "./rows/vad.ts";
+import { gpuRow } from "./rows/gpu.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -50,7 +51,7 @@ interface Args {
   update: boolean;
 }
 
-const ALL = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+const ALL = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 const TITLES: Record<number, [string, string]> = {
   1: ["`sona transcribe` vs `whisper-cli`, 30 s and 5 min", "wall time ratio ≤ 1.03"],
   2: ["model loaded (server path) vs whisper-cli transcribe time", "≤ 1.01"],
@@ -63,6 +64,7 @@ const TITLES: Record<number, [string, string]> = {
   9: ["flash attention on and off (CPU)", "the default is the faster"],
   10: ["VAD pass over 1 h of 16 kHz speech and silence", "≤ 10 s on this machine; ratio against whisper-cli --vad"],
   11: ["10 min, half silence, tiny-dimension model: `sona transcribe --vad` vs `whisper-cli --vad` and vs no VAD", "faster than whisper-cli --vad"],
+  12: ["Vulkan vs CPU backend, engine in process, 30 s clip", "record it (a hardware GPU: faster than the CPU)"],
 };
 
 function parseArgs(argv: string[]): Args {
@@ -77,7 +79,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === "--out") a.out = resolve(argv[++i] ?? "");
     else if (x === "--rows") {
       const list = (argv[++i] ?? "").split(",").map(Number);
-      if (!list.length || list.some((n) => !ALL.includes(n))) usage(`--rows expects numbers from 1 to 11, e.g. --rows 1,2,8`);
+      if (!list.length || list.some((n) => !ALL.includes(n))) usage(`--rows expects numbers from 1 to 12, e.g. --rows 1,2,8`);
       a.rows = new Set(list);
     } else if (x === "--help" || x === "-h") usage();
     else usage(`unknown argument ${x}`);
@@ -178,6 +180,7 @@ async function main(): Promise<void> {
       [[1, 2], transcribeRows],
       [[10], vadPassRow],
       [[11], vadEndToEndRow],
+      [[12], gpuRow],
     ];
     for (const [ids, fn] of groups) {
       if (!ids.some((id) => args.rows.has(id))) continue;

@@ -6,7 +6,7 @@
 // same tree for the GPU benchmark.
 //
 // Needs Debian's glslc, libvulkan-dev and spirv-headers (Vulkan headers 1.3.239, hence
-// scripts/whisper/vulkan-instance.patch). Two cache entries in $SONA_BUILD_CACHE:
+// scripts/whisper/vulkan-instance.patch; kv-cache-oom.patch too). Two cache entries in $SONA_BUILD_CACHE:
 //   vulkan-objs-<key>  the static archives (the long part: 156 shader groups, ggml-vulkan.cpp)
 //   vulkan-<key>       the linked library, keyed by the archives' key, the shims and this script
 // so an edit to a shim costs a link, not a rebuild.
@@ -21,7 +21,9 @@ const r = runner("fetch-vulkan");
 const libDir = join(ROOT, "lib");
 const jobs = String(Math.max(1, navigator.hardwareConcurrency));
 const APT = "apt-get install glslc libvulkan-dev spirv-headers";
-const VULKAN_PATCH = "vulkan-instance.patch";
+// after the four whisper.cpp patches: the Vulkan backend's (ggml-vulkan.cpp only), then one to
+// whisper.cpp that keeps a context alive when device memory runs out mid-transcription
+const VULKAN_PATCHES = ["vulkan-instance.patch", "kv-cache-oom.patch"];
 
 // the Vulkan build is impossible without these: say so with the one command, before anything runs
 const missing = [
@@ -44,7 +46,7 @@ const buildFlags = [
   "-DWHISPER_CURL=OFF", "-DWHISPER_BUILD_EXAMPLES=ON", "-DWHISPER_BUILD_SERVER=OFF", "-DGGML_VULKAN=ON",
   ...Object.entries(level.cmake).map(([k, v]) => `-D${k}=${v}`),
 ];
-const patchTexts = [...WHISPER_PATCHES, VULKAN_PATCH].map((p) => readFileSync(join(PATCH_DIR, p), "utf8"));
+const patchTexts = [...WHISPER_PATCHES, ...VULKAN_PATCHES].map((p) => readFileSync(join(PATCH_DIR, p), "utf8"));
 const objsKey = hash({ source: pin.sourceKey, patches: patchTexts, buildFlags, cmake, cxx, glslc, vulkanHeaders, build: OBJS_RECIPE() });
 const shims = ["shim.c", "vulkan-shim.c", "exports.map"].map((f) => readFileSync(join(PATCH_DIR, f), "utf8"));
 const key = hash({ objsKey, shims, script: readFileSync(import.meta.path, "utf8") });
@@ -85,11 +87,11 @@ const log = join(work, "build.log");
 // the build reads the very bytes the keys were made from (see fetch-whisper.ts)
 const inputs = join(work, "inputs");
 mkdirSync(inputs);
-[...WHISPER_PATCHES, VULKAN_PATCH].forEach((p, i) => writeFileSync(join(inputs, p), patchTexts[i]!));
+[...WHISPER_PATCHES, ...VULKAN_PATCHES].forEach((p, i) => writeFileSync(join(inputs, p), patchTexts[i]!));
 ["shim.c", "vulkan-shim.c", "exports.map"].forEach((f, i) => writeFileSync(join(inputs, f), shims[i]!));
 
 // 1. the static archives (cached on their own: minutes on 2 cores)
-const src = unpackSource(r, pin, work, [...WHISPER_PATCHES, VULKAN_PATCH].map((p) => join(inputs, p)), log);
+const src = unpackSource(r, pin, work, [...WHISPER_PATCHES, ...VULKAN_PATCHES].map((p) => join(inputs, p)), log);
 if (!existsSync(join(objsDir, "done"))) {
   console.error(`fetch-vulkan: building whisper.cpp ${pin.version} with ggml-vulkan (${level.name}; several minutes; log ${log})`);
   const t0 = performance.now();
@@ -124,7 +126,7 @@ r.run([
 cpSync(a("whisper-cli"), join(out, "whisper-cli-vulkan"));
 writeFileSync(join(out, "vulkan-build-info.json"), JSON.stringify({
   whisper: pin.version, source: pin.localSrc ? `local tree ${pin.localSrc}` : `${pin.pkg} (${pin.integrity})`,
-  patches: [...WHISPER_PATCHES, VULKAN_PATCH], key, objsKey, level: level.name, glslc, vulkanHeaders,
+  patches: [...WHISPER_PATCHES, ...VULKAN_PATCHES], key, objsKey, level: level.name, glslc, vulkanHeaders,
   built: new Date().toISOString(), compiler: cxx, cmake,
 }, null, 2));
 rmSync(cached, { recursive: true, force: true });

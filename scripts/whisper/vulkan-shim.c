@@ -114,3 +114,12 @@ SONA_API int sona_gpu_check(int index) {
     }
     return -1;
 }
+
+// Set by vulkan-instance.patch when device memory ran out; 1 once after that, then 0 again.
+extern int sona_vk_oom;
+
+SONA_API int sona_gpu_take_oom(void) {
+    int was = sona_vk_oom;
+    sona_vk_oom = 0;
+    return was;
+}

@@ -12,12 +12,13 @@ import { buildParams, type CallOptions } from "./params.ts";
 import type { DecodeOptions, FromWorker, ToWorker } from "./protocol.ts";
 import type { Segment, Token } from "./types.ts";
 import { SpeechDetector, WorkerFailure } from "./vad.ts";
-import { checkGpu } from "../gpu/devices.ts";
+import { checkGpu, tookOutOfMemory } from "../gpu/devices.ts";
 
 /** the loaded model's library: the CPU level's, or the Vulkan one (src/gpu) for a model on a GPU */
 let lib: WhisperSymbols | undefined;
 let cpuLib: WhisperSymbols | undefined;
 let gpuLib: WhisperSymbols | undefined;
+let gpuLibPath = "";
 let logLevel = 5;
 let tokens: TokenReader | undefined;
 let detector: SpeechDetector | undefined;
@@ -81,10 +82,12 @@ const onProgress = new JSCallback(
 function load(m: Extract<ToWorker, { type: "load" }>): FromWorker {
   const t0 = performance.now();
   if (m.gpuLib) {
+    if (gpuLib) tookOutOfMemory(m.gpuLib); // a flag from an earlier model is not this load's
     const problem = checkGpu(m.gpuLib, m.gpuDevice);
     if (problem) return { type: "failed", code: "internal_error", message: problem };
     if (!gpuLib) {
       gpuLib = openLibrary(m.gpuLib);
+      gpuLibPath = m.gpuLib;
       gpuLib.sona_log_set_level(logLevel);
     }
   }
@@ -228,8 +231,8 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
   if (Atomics.load(m.abort, 0) !== 0) return { type: "failed", code: "aborted", message: "transcription aborted" };
   if (rc !== 0) {
     const detail = String(lib!.sona_last_error() ?? "");
-    // ggml's Vulkan backend reports these instead of aborting (vulkan-instance.patch)
-    if (lib === gpuLib && /out of (device|host) memory|failed to allocate/i.test(detail)) {
+    // ggml's Vulkan backend flags this instead of aborting (vulkan-instance.patch)
+    if (lib === gpuLib && tookOutOfMemory(gpuLibPath)) {
       return { type: "failed", code: "gpu_out_of_memory", message: `the GPU ran out of memory (${detail}); retry, or reload the model with no_gpu` };
     }
     return { type: "failed", code: "internal_error", message: `whisper.cpp failed to transcribe (code ${rc}): ${detail}` };

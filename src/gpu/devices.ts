@@ -110,3 +110,8 @@ export function checkGpu(libPath: string, index: number): string | null {
   const rc = lib.sona_gpu_check(index);
   return rc === 0 ? null : rc === -2 ? `GPU device ${index} failed to initialise` : `there is no GPU device ${index}`;
 }
+
+/** Whether the Vulkan backend ran out of device memory since the last call (vulkan-instance.patch's flag). */
+export function tookOutOfMemory(libPath: string): boolean {
+  return dlopen(libPath, { sona_gpu_take_oom: { args: [], returns: "i32" } }).symbols.sona_gpu_take_oom() !== 0;
+}

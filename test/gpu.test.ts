@@ -98,7 +98,7 @@ describe.skipIf(!supported)("Vulkan on lavapipe", () => {
     try {
       const model = await engine.load(MICRO_EN);
       expect(model.device).toBe("cpu");
-      expect(model.fallbackReason).toContain("only software Vulkan devices");
+      expect(model.fallbackReason).toBeUndefined(); // a machine without a hardware GPU is not falling back
     } finally {
       await engine.close();
     }

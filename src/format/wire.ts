@@ -33,7 +33,7 @@ export const HealthSchema = named("Health", T.Object({ status: literal("ok", "al
 function DeviceFields() {
   return {
     device: T.Optional(T.String({ description: "`cpu`, or the GPU (Vulkan device) the model runs on, by its driver's name" })),
-    fallback_reason: T.Optional(T.String({ description: "why the model runs on the CPU although a GPU was wanted or may exist (no Vulkan driver, a device that failed, out of device memory while loading)" })),
+    fallback_reason: T.Optional(T.String({ description: "why the model runs on the CPU although a GPU was asked for by index or failed (no Vulkan driver, a device that failed to start, out of device memory while loading)" })),
   };
 }
 

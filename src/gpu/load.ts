@@ -17,7 +17,7 @@ export interface Placement {
   /** `cpu`, or the GPU's description */
   device: string;
   gpu?: GpuDevice;
-  /** why the model is on the CPU when a GPU could have been used */
+  /** why the model is on the CPU although a GPU was asked for, or one failed */
   fallbackReason?: string;
 }
 
@@ -57,6 +57,9 @@ export async function loadWithFallback<T>(
     }
   }
   const loaded = await attempt(undefined);
-  if (reason && loud) warn(`sona: warning: ${reason}; the model runs on the CPU`);
+  // a machine without a usable GPU is not falling back: only a GPU asked for by index, or one that
+  // failed, gets the warning and a fallback_reason (`sona info` says why in every case)
+  if (!reason || !loud) return { loaded, placement: { device: "cpu" } };
+  warn(`sona: warning: ${reason}; the model runs on the CPU`);
   return { loaded, placement: { device: "cpu", fallbackReason: reason } };
 }

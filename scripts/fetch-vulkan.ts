@@ -11,11 +11,11 @@
 //   vulkan-<key>       the linked library, keyed by the archives' key, the shims and this script
 // so an edit to a shim costs a link, not a rebuild.
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CPU_LEVELS } from "../src/engine/cpu.ts";
 import { VULKAN_CPU_LEVEL, VULKAN_LIBRARY } from "../src/gpu/library.ts";
-import { cacheRoot, PATCH_DIR, readPin, ROOT, runner, unpackSource, WHISPER_PATCHES } from "./native/whisper-source.ts";
+import { cacheRoot, installCached, PATCH_DIR, readPin, ROOT, runner, unpackSource, WHISPER_PATCHES } from "./native/whisper-source.ts";
 
 const r = runner("fetch-vulkan");
 const libDir = join(ROOT, "lib");
@@ -65,13 +65,7 @@ function OBJS_RECIPE() {
   };
 }
 
-function install(): void {
-  mkdirSync(libDir, { recursive: true });
-  const stamp = join(libDir, ".vulkan-key");
-  if (existsSync(stamp) && readFileSync(stamp, "utf8") === key) return;
-  for (const f of readdirSync(cached)) cpSync(join(cached, f), join(libDir, f));
-  writeFileSync(stamp, key);
-}
+const install = () => installCached(cached, libDir, ".vulkan-key", key);
 
 if (existsSync(join(cached, "vulkan-build-info.json"))) {
   install();

@@ -12,6 +12,15 @@ export const PATCH_DIR = join(ROOT, "scripts/whisper");
 /** Sona's patches to src/whisper.cpp, applied in this order; each says in its hunks why it exists. */
 export const WHISPER_PATCHES = ["abort-in-graph.patch", "mel-in-place.patch", "vad-fixes.patch", "sampling-per-call.patch"];
 
+/** Copies a cache entry into lib/ unless lib/<stamp> already names its key. */
+export function installCached(cached: string, libDir: string, stamp: string, key: string): void {
+  mkdirSync(libDir, { recursive: true });
+  const stampPath = join(libDir, stamp);
+  if (existsSync(stampPath) && readFileSync(stampPath, "utf8") === key) return;
+  for (const f of readdirSync(cached)) cpSync(join(cached, f), join(libDir, f));
+  writeFileSync(stampPath, key);
+}
+
 export function cacheRoot(): string {
   return process.env.SONA_BUILD_CACHE
     ? resolve(process.env.SONA_BUILD_CACHE)

@@ -7,6 +7,7 @@
 // sets GGML_VK_VISIBLE_DEVICES to exactly those devices (unless the user set it), which makes
 // ggml's device i, whisper.cpp's gpu_device i and Sona's device index i the same device.
 // It must run before the first ggml or whisper call: ggml reads the variable once per process.
+#define _POSIX_C_SOURCE 200809L  // setenv
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,44 +76,44 @@ SONA_API int sona_gpu_probe(void) {
 
 SONA_API const char *sona_gpu_error(void) { return probe_error; }
 
-// The i-th GPU as ggml sees it (ggml's GPU and iGPU devices, in order); 0 on success.
-SONA_API int sona_gpu_info(int index, struct sona_gpu_info *out) {
-    if (sona_gpu_probe() <= 0 || !out) return -1;
+// The i-th GPU as ggml (and whisper.cpp's gpu_device) counts them: its GPU and iGPU devices, in order.
+static ggml_backend_dev_t gpu_dev(int index) {
     int k = 0;
     for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
         ggml_backend_dev_t dev = ggml_backend_dev_get(i);
         enum ggml_backend_dev_type t = ggml_backend_dev_type(dev);
         if (t != GGML_BACKEND_DEVICE_TYPE_GPU && t != GGML_BACKEND_DEVICE_TYPE_IGPU) continue;
-        if (k++ != index) continue;
-        memset(out, 0, sizeof *out);
-        snprintf(out->name, sizeof out->name, "%s", ggml_backend_dev_name(dev));
-        snprintf(out->description, sizeof out->description, "%s", ggml_backend_dev_description(dev));
-        out->vk_type = index < SONA_GPU_MAX ? vk_types[index] : -1;
-        size_t free = 0, total = 0;
-        ggml_backend_dev_memory(dev, &free, &total);
-        out->memory_total = total;
-        out->memory_free = free;
-        return 0;
+        if (k++ == index) return dev;
     }
-    return -1;
+    return NULL;
+}
+
+// The i-th GPU's names, type and memory; 0 on success.
+SONA_API int sona_gpu_info(int index, struct sona_gpu_info *out) {
+    if (sona_gpu_probe() <= 0 || !out) return -1;
+    ggml_backend_dev_t dev = gpu_dev(index);
+    if (!dev) return -1;
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", ggml_backend_dev_name(dev));
+    snprintf(out->description, sizeof out->description, "%s", ggml_backend_dev_description(dev));
+    out->vk_type = index < SONA_GPU_MAX ? vk_types[index] : -1;
+    size_t free = 0, total = 0;
+    ggml_backend_dev_memory(dev, &free, &total);
+    out->memory_total = total;
+    out->memory_free = free;
+    return 0;
 }
 
 // Initialises the i-th GPU as whisper.cpp would (ggml compiles its pipelines here: seconds on
 // lavapipe) and frees it again; ggml keeps the device, so the model's load reuses it. 0 when it
 // works, so a device that cannot start is found before a model is loaded onto it.
 SONA_API int sona_gpu_check(int index) {
-    int k = 0;
-    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
-        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
-        enum ggml_backend_dev_type t = ggml_backend_dev_type(dev);
-        if (t != GGML_BACKEND_DEVICE_TYPE_GPU && t != GGML_BACKEND_DEVICE_TYPE_IGPU) continue;
-        if (k++ != index) continue;
-        ggml_backend_t b = ggml_backend_dev_init(dev, NULL);
-        if (!b) return -2;
-        ggml_backend_free(b);
-        return 0;
-    }
-    return -1;
+    ggml_backend_dev_t dev = gpu_dev(index);
+    if (!dev) return -1;
+    ggml_backend_t b = ggml_backend_dev_init(dev, NULL);
+    if (!b) return -2;
+    ggml_backend_free(b);
+    return 0;
 }
 
 // Set by vulkan-instance.patch when device memory ran out; 1 once after that, then 0 again.

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The GPU measurement of issue 18, as one short script for a machine with a GPU and a Vulkan driver
 # (e.g. the NVIDIA H200 machine, 16 cores): Sona on the GPU against the same machine's CPU (bench
-# row 12, tiny- and micro-dimension synthetic models), and Sona against whisper-cli built with
+# row 14, tiny- and micro-dimension synthetic models), and Sona against whisper-cli built with
 # Vulkan from the same source (lib/whisper-cli-vulkan), on 5 minutes of audio. Prints the figures;
-# BENCHMARKS.md is updated with `npm run bench -- --rows 12 --update` on the same machine.
+# BENCHMARKS.md is updated with `npm run bench -- --rows 14 --update` on the same machine.
 #   bash bench/gpu-machine.sh            (from the repository root, after npm ci)
 set -euo pipefail
 export PATH="$PWD/node_modules/.bin:$PATH"
 command -v glslc >/dev/null || apt-get install -y -q glslc libvulkan-dev spirv-headers libvulkan1
 npm run --silent setup
 bun src/main.ts devices
-BENCH_RUNS=3 bun bench/run.ts --rows 12 --out /tmp/sona-gpu-bench.md
+BENCH_RUNS=3 bun bench/run.ts --rows 14 --out /tmp/sona-gpu-bench.md
 # 5 minutes: the jfk clip tiled, greedy, no fallback, on GPU 0 (whisper-cli uses its first GPU)
 audio=/tmp/sona-gpu-5min.wav
 ffmpeg -v error -y -stream_loop 27 -i test/fixtures/jfk.wav -t 300 -ar 16000 -ac 1 "$audio"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 // `npm run bench`: builds what it needs, makes its audio in a temp dir, runs the nine figures of
-// issue 7 and the two of issue 12 (VAD) against whisper-cli / whisper-server / ffmpeg, and writes
+// issue 7, the two of issue 12 (VAD) and the two of issue 17 (parallel slots) against whisper-cli / whisper-server / ffmpeg, and writes
 // BENCHMARKS.md.
 //
 //   npm run bench                       all rows, BENCH_RUNS runs each (default 5)
@@ -18,7 +18,7 @@
 // BENCH_MEMORY_RUNS (1-hour transcriptions for row 7, default min(runs, 2)).
 //
 // Rows: rows/transcribe.ts (1, 2), rows/server.ts (3), rows/audio.ts (4, 5), rows/startup.ts (6),
-// rows/memory.ts (7), rows/engine.ts (8, 9), rows/vad.ts (10, 11), rows/gpu.ts (12). Helpers in support/. Separate experiments, each with its
+// rows/memory.ts (7), rows/engine.ts (8, 9), rows/vad.ts (10, 11), rows/slots.ts (12, 13), rows/gpu.ts (14). Helpers in support/. Separate experiments, each with its
 // own header: server-overhead.ts, startup.ts, process-spread.ts (ANALYSIS.md cites them).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,6 +36,7 @@ import { memoryRow } from "./rows/memory.ts";
 import { serverRow } from "./rows/server.ts";
 import { startupRow } from "./rows/startup.ts";
 import { transcribeRows } from "./rows/transcribe.ts";
+import { slotMemoryRow, throughputRow } from "./rows/slots.ts";
 import { vadEndToEndRow, vadPassRow } from "./rows/vad.ts";
 import { gpuRow } from "./rows/gpu.ts";
 
@@ -51,7 +52,7 @@ interface Args {
   update: boolean;
 }
 
-const ALL = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+const ALL = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 const TITLES: Record<number, [string, string]> = {
   1: ["`sona transcribe` vs `whisper-cli`, 30 s and 5 min", "wall time ratio ≤ 1.03"],
   2: ["model loaded (server path) vs whisper-cli transcribe time", "≤ 1.01"],
@@ -64,7 +65,9 @@ const TITLES: Record<number, [string, string]> = {
   9: ["flash attention on and off (CPU)", "the default is the faster"],
   10: ["VAD pass over 1 h of 16 kHz speech and silence", "≤ 10 s on this machine; ratio against whisper-cli --vad"],
   11: ["10 min, half silence, tiny-dimension model: `sona transcribe --vad` vs `whisper-cli --vad` and vs no VAD", "faster than whisper-cli --vad"],
-  12: ["Vulkan vs CPU backend, engine in process, 30 s clip", "record it (a hardware GPU: faster than the CPU)"],
+  12: ["throughput, 8 concurrent 30 s requests: `--parallel 1` (all threads) vs `--parallel 2` (threads shared)", "find the best setting for this machine"],
+  13: ["memory per extra slot (--parallel 2 against 1), tiny dims and large-v3 dims", "record it; far below a second process"],
+  14: ["Vulkan vs CPU backend, engine in process, 30 s clip", "record it (a hardware GPU: faster than the CPU)"],
 };
 
 function parseArgs(argv: string[]): Args {
@@ -79,7 +82,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === "--out") a.out = resolve(argv[++i] ?? "");
     else if (x === "--rows") {
       const list = (argv[++i] ?? "").split(",").map(Number);
-      if (!list.length || list.some((n) => !ALL.includes(n))) usage(`--rows expects numbers from 1 to 12, e.g. --rows 1,2,8`);
+      if (!list.length || list.some((n) => !ALL.includes(n))) usage(`--rows expects numbers from 1 to 14, e.g. --rows 1,2,8`);
       a.rows = new Set(list);
     } else if (x === "--help" || x === "-h") usage();
     else usage(`unknown argument ${x}`);
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const t0 = performance.now();
 
-  const prepared = prepare(ROOT, { rebuild: args.rebuild, needBinary: [1, 3, 6, 7, 11].some((r) => args.rows.has(r)), log });
+  const prepared = prepare(ROOT, { rebuild: args.rebuild, needBinary: [1, 3, 6, 7, 11, 12, 13].some((r) => args.rows.has(r)), log });
   const machineStart = describeMachine(ROOT);
   const dir = mkdtempSync(join(tmpdir(), "sona-bench-"));
   const cleanup = () => {
@@ -180,7 +183,9 @@ async function main(): Promise<void> {
       [[1, 2], transcribeRows],
       [[10], vadPassRow],
       [[11], vadEndToEndRow],
-      [[12], gpuRow],
+      [[12], throughputRow],
+      [[13], slotMemoryRow],
+      [[14], gpuRow],
     ];
     for (const [ids, fn] of groups) {
       if (!ids.some((id) => args.rows.has(id))) continue;

@@ -28,6 +28,8 @@ export const ENV_VARS = {
     meaning: "more host names `sona serve` answers to, comma-separated (a reverse proxy's public name; `.example.com` = any subdomain; same as `--allowed-host`). Other `Host` or `Origin` names get 403",
   },
   SONA_UNLOAD_TIMEOUT: { kind: "runtime", meaning: "unload an idle model after this long (`30s`, `5m`, `1h`; `0` = never; same as `--unload-timeout`)" },
+  SONA_PARALLEL: { kind: "runtime", meaning: "transcriptions `sona serve` runs at once, over one copy of the weights (same as `--parallel`; default 1)" },
+  SONA_QUEUE: { kind: "runtime", meaning: "transcriptions `sona serve` lets wait for a slot instead of answering 429 (same as `--queue`; default 0)" },
   SONA_PARENT_PID: { kind: "runtime", meaning: "the owner's pid: `sona serve` exits when that process exits (same as `--parent-pid`; the clients pass their own)" },
   SONA_DEBUG: { kind: "runtime", meaning: "print the stack trace of an unexpected CLI failure" },
   NO_COLOR: { kind: "runtime", meaning: "no colours in help and progress output" },

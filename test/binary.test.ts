@@ -52,7 +52,7 @@ describe.skipIf(!supported)("packaged binary", () => {
     expect(help.stdout).toContain("transcribe");
     const ready = await readyLine(box.bin, env(h));
     expect(JSON.parse(ready.line)).toMatchObject({ status: "ready", version: expect.any(String), commit: expect.any(String) });
-    expect(ready.health).toEqual({ status: "ok" });
+    expect(ready.health).toEqual({ status: "ok", slots: { busy: 0, total: 1, queued: 0 } });
     expect(existsSync(join(h, ".cache"))).toBe(false);
   });
 

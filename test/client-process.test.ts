@@ -60,7 +60,7 @@ describe("the real server", () => {
     const saved = { ...process.env };
     Object.assign(process.env, { http_proxy: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "", no_proxy: "" });
     try {
-      expect(await sona.client.health()).toEqual({ status: "ok" });
+      expect(await sona.client.health()).toEqual({ status: "ok", slots: { busy: 0, total: 1, queued: 0 } });
     } finally {
       for (const k of ["http_proxy", "HTTP_PROXY", "NO_PROXY", "no_proxy"]) {
         if (saved[k] === undefined) delete process.env[k];
@@ -95,7 +95,7 @@ describe("the real server", () => {
     expect(run.stderr.toString()).toBe("");
     const r = JSON.parse(run.stdout.toString());
     expect(r.node).toMatch(/^v\d+/);
-    expect(r.health).toEqual({ status: "ok" });
+    expect(r.health).toEqual({ status: "ok", slots: { busy: 0, total: 1, queued: 0 } });
     expect(typeof r.json.text).toBe("string");
     expect(typeof r.text).toBe("string");
     expect(r.stream[0]).toBe("progress");

@@ -35,7 +35,7 @@ describe("model lifecycle", () => {
     const c = sona.client;
     expect(sona.info.status).toBe("ready");
     expect(sona.port).toBe(sona.info.port);
-    expect(await c.health()).toEqual({ status: "ok" });
+    expect(await c.health()).toEqual({ status: "ok", slots: { busy: 0, total: 1, queued: 0 } });
     expect((await c.ready()).status).toBe("not_ready");
     expect((await c.models()).data).toEqual([]);
     const none = await rejection(c.transcribe(ONE, FAST));
@@ -43,7 +43,7 @@ describe("model lifecycle", () => {
 
     expect(await c.loadModel(MICRO)).toEqual({ model: "synth-micro.en.bin", status: "loaded", device: expect.any(String) });
     expect((await c.loadModel(MICRO)).status).toBe("loaded");
-    expect(await c.ready()).toEqual({ model: "synth-micro.en.bin", status: "ready", device: expect.any(String) });
+    expect(await c.ready()).toEqual({ model: "synth-micro.en.bin", status: "ready", slots: { busy: 0, total: 1, queued: 0 }, device: expect.any(String) });
     expect((await c.models()).data.map((m) => m.id)).toEqual(["synth-micro.en.bin"]);
     const bad = await rejection(c.loadModel(ONE)); // a WAV file, not a model
     expect([bad.status, bad.param]).toEqual([400, "path"]);
@@ -135,7 +135,7 @@ describe("one transcription at a time", () => {
     const busy = await rejection(c.transcribe(ONE, FAST));
     expect([busy.status, busy.code]).toEqual([429, "busy"]);
     expect(busy.retryAfter).toBeGreaterThan(0);
-    expect(await c.health()).toEqual({ status: "ok" });
+    expect(await c.health()).toEqual({ status: "ok", slots: { busy: 1, total: 1, queued: 0 } });
     await stream.return(undefined); // disconnects: the server aborts
     const deadline = performance.now() + 20_000;
     for (;;) {

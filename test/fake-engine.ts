@@ -102,7 +102,11 @@ export class FakeEngine implements Engine {
   }
 
   /** Not Silero either: 0.9 for a 512-sample window whose peak passes 0.05, else 0.05. */
-  async speechProbabilities(samples: Float32Array, _stream: SpeechStream): Promise<Float32Array> {
+  openSpeechStream(_modelPath: string): SpeechStream {
+    return { probabilities: async (samples) => this.probabilities(samples), close: () => {} };
+  }
+
+  private probabilities(samples: Float32Array): Float32Array {
     const out = new Float32Array(Math.ceil(samples.length / 512));
     for (let w = 0; w < out.length; w++) {
       let peak = 0;

@@ -1,6 +1,6 @@
-// Load and faults against the real engine: 200 concurrent connections for a bounded time, then
-// faults (ffmpeg missing, the loaded model file deleted or truncated, the temp dir full), each
-// followed by a request that works and a check that no temp file is left.
+// Load and faults against the real engine: 200 concurrent connections for a bounded time (one
+// slot, then two slots with a queue), then faults (ffmpeg missing, the loaded model file deleted
+// or truncated, the temp dir full), each followed by a request that works and no temp file left.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,16 +34,17 @@ function form(bytes: Uint8Array = WAV, name = "speech.wav"): FormData {
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0) / 1024;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-test("200 concurrent connections: no 5xx, one transcription at a time, the rest 429 with Retry-After", async () => {
+/** 200 connections for a bounded time against `target`; counts transcriptions inside its engine. */
+async function load(target: { base: string; engine: WhisperEngine }) {
   const before = rss();
   const until = performance.now() + 8000;
   const statuses = new Map<number, number>();
   const health: number[] = [];
-  // count transcriptions inside the engine, where "one at a time" must hold
+  // count transcriptions inside the engine, where "N at a time" must hold
   let running = 0;
   let maxRunning = 0;
-  const transcribe = engine.transcribe.bind(engine);
-  engine.transcribe = async (...args) => {
+  const transcribe = target.engine.transcribe.bind(target.engine);
+  target.engine.transcribe = async (...args) => {
     maxRunning = Math.max(maxRunning, ++running);
     try {
       return await transcribe(...args);
@@ -57,10 +58,10 @@ test("200 concurrent connections: no 5xx, one transcription at a time, the rest 
       const t0 = performance.now();
       let res: Response;
       if (kind === 0) {
-        res = await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() });
+        res = await fetch(`${target.base}/v1/audio/transcriptions`, { method: "POST", body: form() });
         if (res.status === 429) expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
       } else {
-        res = await fetch(`${base}${["", "/health", "/ready", "/v1/models"][kind]}`);
+        res = await fetch(`${target.base}${["", "/health", "/ready", "/v1/models"][kind]}`);
         if (kind === 1) health.push(performance.now() - t0);
       }
       await res.arrayBuffer();
@@ -68,17 +69,37 @@ test("200 concurrent connections: no 5xx, one transcription at a time, the rest 
     }
   };
   await Promise.all(Array.from({ length: 200 }, (_, i) => worker(i)));
-  engine.transcribe = transcribe;
+  target.engine.transcribe = transcribe;
   health.sort((a, b) => a - b);
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-  console.error(`load: ${total} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, /health p50 ${percentile(health, 50).toFixed(1)} ms p99 ${percentile(health, 99).toFixed(1)} ms, RSS ${before.toFixed(0)} -> ${rss().toFixed(0)} MB`);
+  console.error(`load: ${total} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, /health p50 ${percentile(health, 50).toFixed(1)} ms p99 ${percentile(health, 99).toFixed(1)} ms, RSS ${before.toFixed(0)} -> ${rss().toFixed(0)} MB, at most ${maxRunning} at once`);
   expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
   expect(statuses.get(200)).toBeGreaterThan(0);
   expect(statuses.get(429)).toBeGreaterThan(0);
-  expect(maxRunning).toBe(1);
+  return maxRunning;
+}
+
+test("200 concurrent connections: no 5xx, one transcription at a time, the rest 429 with Retry-After", async () => {
+  expect(await load({ base, engine })).toBe(1);
   expect(server.leftovers()).toEqual([]);
   // the next request works
   expect((await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
+}, 120_000);
+
+test("the same with --parallel 2 --queue 4: no 5xx, never more than 2 at once", async () => {
+  const slots = new WhisperEngine({ parallel: 2 });
+  const queued = startTestServer(slots, { parallel: 2, queue: 4 });
+  try {
+    await loadModel(queued.app.sona, MICRO_EN);
+    const most = await load({ base: queued.base, engine: slots });
+    expect(most).toBeLessThanOrEqual(2);
+    expect(most).toBeGreaterThan(1); // both slots were used
+    expect(queued.leftovers()).toEqual([]);
+    expect((await fetch(`${queued.base}/v1/audio/transcriptions`, { method: "POST", body: form() })).status).toBe(200);
+  } finally {
+    await queued.close();
+    await slots.close();
+  }
 }, 120_000);
 
 test("ffmpeg missing: a clear 500 for MP3 (the machine's fault, not the file's) while WAV still works", async () => {

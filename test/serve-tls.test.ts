@@ -27,7 +27,7 @@ test("serves https with the given certificate; SIGTERM exits 0", async () => {
   }
   const { port } = JSON.parse(text) as { port: number };
   const res = await fetch(`https://127.0.0.1:${port}/health`, { tls: { rejectUnauthorized: false } });
-  expect([res.status, await res.json()]).toEqual([200, { status: "ok" }]);
+  expect([res.status, await res.json()]).toEqual([200, { status: "ok", slots: { busy: 0, total: 1, queued: 0 } }]);
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
   expect(await new Response(proc.stderr).text()).toContain(`listening on https://127.0.0.1:${port}`);

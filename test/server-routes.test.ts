@@ -30,7 +30,7 @@ describe("runner routes", () => {
   test("GET /health is 200 {status: ok}", async () => {
     const res = await fetch(`${base}/health`);
     expect(res.status).toBe(200);
-    expect(await res.text()).toBe('{"status":"ok"}');
+    expect(await res.text()).toBe('{"status":"ok","slots":{"busy":0,"total":1,"queued":0}}');
   });
 
   test("GET /ready is 503 not_ready without a model, 200 with the file name after a load", async () => {

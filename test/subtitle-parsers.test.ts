@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseSync } from "subtitle";
 // @ts-expect-error: webvtt-parser ships no types
 import { WebVTTParser } from "webvtt-parser";
-import type { Engine, ModelDetails, SpeechDetection, TranscribeHooks, TranscriptResult } from "../src/engine/index.ts";
+import type { Engine, ModelDetails, SpeechDetection, SpeechStream, TranscribeHooks, TranscriptResult } from "../src/engine/index.ts";
 import type { Segment } from "../src/engine/types.ts";
 import { formatResult } from "../src/format/index.ts";
 import { parseOptions } from "../src/options.ts";
@@ -94,7 +94,7 @@ class BadTimesEngine implements Engine {
   async unload(): Promise<void> {}
   async close(): Promise<void> {}
   async detectSpeech(): Promise<SpeechDetection> { return { spans: [], vadMs: 0 }; }
-  async speechProbabilities(): Promise<Float32Array> { return new Float32Array(0); }
+  openSpeechStream(): SpeechStream { return { probabilities: async () => new Float32Array(0), close: () => {} }; }
   async transcribe(samples: Float32Array, _o: unknown, hooks: TranscribeHooks = {}): Promise<TranscriptResult> {
     const d = Math.round((samples.length / 16000) * 100);
     const raw: [number, number][] = [[0, 0], [0, 120], [100, 100], [90, 300], [d - 5, d + 200], [d + 300, d + 300]];

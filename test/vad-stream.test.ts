@@ -1,8 +1,8 @@
-// Engine.speechProbabilities, the streaming VAD live sessions use: whisper.cpp's
+// Engine.openSpeechStream, the streaming VAD live sessions use: whisper.cpp's
 // whisper_vad_detect_speech_no_reset on the real Silero model. The LSTM state is carried between
 // calls (so chunking does not change the probabilities) and reset when a stream starts.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { WhisperEngine } from "../src/engine/index.ts";
+import { WhisperEngine, type SpeechStream } from "../src/engine/index.ts";
 import { VENDORED_VAD_PATH } from "../src/vad/model.ts";
 import { spokenWithGaps, THREE_UTTERANCES, type SpokenAudio } from "./helpers/speech.ts";
 
@@ -17,10 +17,15 @@ afterAll(() => engine.close());
 async function probabilities(windows: number, resetEach = false, seconds = 6): Promise<number[]> {
   const x = spoken.samples.subarray(0, seconds * 16000 - ((seconds * 16000) % 512));
   const out: number[] = [];
+  let stream: SpeechStream | null = null;
   for (let i = 0; i < x.length; i += windows * 512) {
-    const p = await engine.speechProbabilities(x.slice(i, i + windows * 512), { modelPath: VENDORED_VAD_PATH, reset: resetEach || i === 0 });
-    out.push(...p);
+    if (resetEach || !stream) {
+      stream?.close();
+      stream = engine.openSpeechStream(VENDORED_VAD_PATH);
+    }
+    out.push(...(await stream.probabilities(x.slice(i, i + windows * 512))));
   }
+  stream?.close();
   return out;
 }
 

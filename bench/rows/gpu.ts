@@ -1,4 +1,4 @@
-// Row 12: the Vulkan backend against the CPU backend, engine in process, 30 s clip, greedy, on the
+// Row 14: the Vulkan backend against the CPU backend, engine in process, 30 s clip, greedy, on the
 // device BENCH_GPU_DEVICE names (default: the first hardware GPU, else the first device). On a
 // machine whose only device is Mesa's lavapipe (a software rasterizer on the same cores) this is
 // for the record only: lavapipe is a correctness path, not a speed path. The first load on a
@@ -14,7 +14,7 @@ export async function gpuRow(ctx: BenchContext): Promise<RowResult> {
   const { devices, reason } = probeGpus();
   const named = process.env.BENCH_GPU_DEVICE;
   const device = named !== undefined ? devices.find((d) => d.index === Number(named)) : (devices.find((d) => d.type !== "cpu") ?? devices[0]);
-  const base = { id: 12, title: "Vulkan vs CPU backend, engine in process, 30 s clip", goal: "record it (a hardware GPU: faster than the CPU)" };
+  const base = { id: 14, title: "Vulkan vs CPU backend, engine in process, 30 s clip", goal: "record it (a hardware GPU: faster than the CPU)" };
   if (!device) return skipped(base.id, base.title, base.goal, `no Vulkan device (${reason})`);
   const samples = await loadSamples(ctx.fixtures.clip30);
   const threads = Math.min(8, navigator.hardwareConcurrency);

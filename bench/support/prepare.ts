@@ -31,7 +31,7 @@ export function prepare(root: string, opts: { rebuild: boolean; needBinary: bool
   try {
     script(root, "fetch-vulkan.ts");
   } catch (e) {
-    notes.push(`scripts/fetch-vulkan.ts failed (${(e as Error).message}): row 12 has no Vulkan library.`);
+    notes.push(`scripts/fetch-vulkan.ts failed (${(e as Error).message}): row 14 has no Vulkan library.`);
   }
   opts.log("prepare: bundled ffmpeg (scripts/fetch-ffmpeg.ts)");
   script(root, "fetch-ffmpeg.ts");

@@ -30,8 +30,8 @@ export function freePort(): number {
   return port;
 }
 
-export async function startSonaServer(ctx: BenchContext, model: string): Promise<RunningServer> {
-  const started = await startUntil([...ctx.sona.cmd, "serve", model, "--port", "0"], /"status":"ready"/, { on: "stdout", timeoutMs: 120_000 });
+export async function startSonaServer(ctx: BenchContext, model: string, args: string[] = []): Promise<RunningServer> {
+  const started = await startUntil([...ctx.sona.cmd, "serve", model, "--port", "0", ...args], /"status":"ready"/, { on: "stdout", timeoutMs: 120_000 });
   const { port } = JSON.parse(started.line) as { port: number };
   return wrap("sona serve", started, `http://127.0.0.1:${port}/v1/audio/transcriptions`, sonaFields(ctx.threads));
 }

@@ -15,52 +15,58 @@
 
 #define SONA_API __attribute__((visibility("default")))
 
+// Added to whisper.cpp (not to whisper.h) by Sona's patches: vad-fixes.patch, sampling-per-call.patch.
+int whisper_full_with_state_vad(struct whisper_context *ctx, struct whisper_state *state,
+                                struct whisper_full_params params, const float *samples, int n_samples);
+float whisper_full_get_segment_temperature_from_state(struct whisper_state *state, int i_segment);
+
 // ---- by-value twins ------------------------------------------------------------------------
 
 static bool sona_abort_check(void *flag) {
     return atomic_load_explicit((_Atomic int32_t *)flag, memory_order_relaxed) != 0;
 }
 
-// Runs whisper_full with *params. When abort_flag is not NULL, whisper.cpp (and, with Sona's
-// patch, ggml between graph nodes) stops as soon as the int32 it points to becomes non-zero.
-SONA_API int sona_full(struct whisper_context *ctx, const struct whisper_full_params *params,
-                       const float *samples, int n_samples, int32_t *abort_flag) {
+// Runs whisper_full_with_state with *params: each of Sona's slots decodes on its own state over
+// the one context (the weights are loaded once). When abort_flag is not NULL, whisper.cpp (and,
+// with Sona's patch, ggml between graph nodes) stops as soon as the int32 it points to is non-zero.
+SONA_API int sona_full(struct whisper_context *ctx, struct whisper_state *state,
+                       const struct whisper_full_params *params, const float *samples, int n_samples,
+                       int32_t *abort_flag) {
     struct whisper_full_params p = *params;
     if (abort_flag) {
         p.abort_callback = sona_abort_check;
         p.abort_callback_user_data = abort_flag;
     }
-    return whisper_full(ctx, p, samples, n_samples);
+    return whisper_full_with_state_vad(ctx, state, p, samples, n_samples);
 }
 
+// The weights and vocabulary only: every slot makes its own state with whisper_init_state.
 SONA_API struct whisper_context *sona_init_from_file(const char *path,
                                                      const struct whisper_context_params *params) {
-    return whisper_init_from_file_with_params(path, *params);
+    return whisper_init_from_file_with_params_no_state(path, *params);
 }
 
-SONA_API void sona_token_data(struct whisper_context *ctx, int segment, int token,
+SONA_API void sona_token_data(struct whisper_state *state, int segment, int token,
                               whisper_token_data *out) {
-    *out = whisper_full_get_token_data(ctx, segment, token);
+    *out = whisper_full_get_token_data_from_state(state, segment, token);
 }
 
 // Detects the spoken language from the first 30 s of audio. Returns the language id (or a
 // negative value) and writes its probability. whisper_full would run the same detection
 // internally but keeps the probability to itself.
-SONA_API int sona_detect_language(struct whisper_context *ctx, const float *samples,
-                                  int n_samples, int n_threads, float *probability) {
+SONA_API int sona_detect_language(struct whisper_context *ctx, struct whisper_state *state,
+                                  const float *samples, int n_samples, int n_threads,
+                                  float *probability) {
     int n = n_samples < 30 * 16000 ? n_samples : 30 * 16000;
-    if (whisper_pcm_to_mel(ctx, samples, n, n_threads) != 0) return -1;
+    if (whisper_pcm_to_mel_with_state(ctx, state, samples, n, n_threads) != 0) return -1;
     float probs[128] = {0};
     if (whisper_lang_max_id() + 1 > 128) return -2;
-    int id = whisper_lang_auto_detect(ctx, 0, n_threads, probs);
+    int id = whisper_lang_auto_detect_with_state(ctx, state, 0, n_threads, probs);
     if (id >= 0 && probability) *probability = probs[id];
     return id;
 }
 
 // ---- voice activity detection ---------------------------------------------------------------
-
-// Declared here because Sona's sampling-per-call.patch adds it to whisper.cpp, not to whisper.h.
-float whisper_full_get_segment_temperature(struct whisper_context *ctx, int i_segment);
 
 // A Silero VAD context on one thread: its graph runs once per 32 ms chunk, and waking ggml's
 // thread pool for every chunk costs far more than the chunk itself (see vad-fixes.patch).

@@ -41,6 +41,12 @@ export default defineCommand({
       type: "string",
       description: "Also answer to this Host name (a reverse proxy's; comma-separated or repeated; .example.com = any subdomain; env SONA_ALLOWED_HOSTS)",
     },
+    parallel: {
+      type: "string",
+      description: "Transcriptions at once, each on its own slot over one copy of the weights; threads are shared out among them (env SONA_PARALLEL; default 1)",
+    },
+    queue: { type: "string", description: "Let this many transcriptions wait for a slot, in order, instead of answering 429 (env SONA_QUEUE; default 0)" },
+    "queue-timeout": { type: "string", default: "5m", description: "The longest a queued transcription waits before its 429" },
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
     "tls-cert": { type: "string", description: "PEM certificate: serve https:// and wss:// (with --tls-key)" },
     "tls-key": { type: "string", description: "PEM private key of --tls-cert" },
@@ -50,7 +56,7 @@ export default defineCommand({
   async run({ args }) {
     const settings = readSettings(args);
     const log = (line: string) => process.stderr.write(`sona: ${line}\n`);
-    const engine = new WhisperEngine({ verbose: Boolean(args.verbose) });
+    const engine = new WhisperEngine({ verbose: Boolean(args.verbose), parallel: settings.parallel });
     const apiKey = (args["api-key"] as string | undefined) || setting("SONA_API_KEY");
     const ctx = new ServerContext({
       engine,
@@ -62,6 +68,9 @@ export default defineCommand({
       host: settings.host,
       allowedHosts: settings.allowedHosts,
       idleTimeoutMs: settings.uploadIdleTimeoutMs,
+      parallel: settings.parallel,
+      queue: settings.queue,
+      queueTimeoutMs: settings.queueTimeoutMs,
     });
     if (!isLoopback(settings.host)) {
       log(`warning: listening on ${settings.host}, which is reachable from other machines${apiKey ? "" : " and has no --api-key"}`);
@@ -103,6 +112,9 @@ interface Settings {
   tmpDir: string;
   allowedHosts: string[];
   tls?: { cert: string; key: string };
+  parallel: number;
+  queue: number;
+  queueTimeoutMs: number;
   /** --no-gpu / --gpu-device, for the model named on the command line */
   device: DeviceRequest;
 }
@@ -133,7 +145,25 @@ function readSettings(args: Record<string, unknown>): Settings {
   const device = deviceFlags(args);
   if (typeof device === "string") throw new UsageError(device);
   const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), setting("SONA_ALLOWED_HOSTS")]);
-  return { host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs, tmpDir, allowedHosts, tls: readTls(args), device };
+  const parallel = count(args, "parallel", "SONA_PARALLEL", 1, 64);
+  const queue = count(args, "queue", "SONA_QUEUE", 0, 10_000);
+  const queueTimeoutMs = parseDuration(String(args["queue-timeout"]));
+  if (!queueTimeoutMs) throw new UsageError(`invalid --queue-timeout '${args["queue-timeout"]}': expected a duration such as 30s or 10m`);
+  return {
+    host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs,
+    tmpDir, allowedHosts, tls: readTls(args), parallel, queue, queueTimeoutMs, device,
+  };
+}
+
+/** An integer flag (or its environment variable) within [min, max]. */
+function count(args: Record<string, unknown>, flag: string, env: "SONA_PARALLEL" | "SONA_QUEUE", min: number, max: number): number {
+  const text = (args[flag] as string | undefined) ?? setting(env);
+  if (text === undefined) return min;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw new UsageError(`invalid ${args[flag] === undefined ? env : `--${flag}`} '${text}': expected a whole number from ${min} to ${max}`);
+  }
+  return n;
 }
 
 /** Both files or neither; read now, so a wrong path is a usage error before anything loads. */

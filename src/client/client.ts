@@ -31,7 +31,7 @@ export class SonaClient {
     this.checkProcess = options.checkProcess ?? (async () => {});
   }
 
-  /** GET /health: {"status":"ok"}. */
+  /** GET /health: {"status":"ok", "slots": {busy, total, queued}}. */
   health(): Promise<HealthResponse> {
     return this.json("GET", "/health");
   }

@@ -4,11 +4,14 @@
 import { CString, dlopen, JSCallback, ptr, toArrayBuffer, type Pointer } from "bun:ffi";
 
 const SYMBOLS = {
-  sona_full: { args: ["ptr", "ptr", "ptr", "i32", "ptr"], returns: "i32" },
+  // (ctx, state, params, samples, n, abort): every slot decodes on a state of its own
+  sona_full: { args: ["ptr", "ptr", "ptr", "ptr", "i32", "ptr"], returns: "i32" },
   sona_init_from_file: { args: ["cstring", "ptr"], returns: "ptr" },
+  whisper_init_state: { args: ["ptr"], returns: "ptr" },
+  whisper_free_state: { args: ["ptr"], returns: "void" },
   sona_token_data: { args: ["ptr", "i32", "i32", "ptr"], returns: "void" },
-  sona_detect_language: { args: ["ptr", "ptr", "i32", "i32", "ptr"], returns: "i32" },
-  whisper_pcm_to_mel: { args: ["ptr", "ptr", "i32", "i32"], returns: "i32" },
+  sona_detect_language: { args: ["ptr", "ptr", "ptr", "i32", "i32", "ptr"], returns: "i32" },
+  whisper_pcm_to_mel_with_state: { args: ["ptr", "ptr", "ptr", "i32", "i32"], returns: "i32" },
   sona_log_set_level: { args: ["i32"], returns: "void" },
   sona_last_error: { args: [], returns: "cstring" },
   sona_clear_last_error: { args: [], returns: "void" },
@@ -18,12 +21,12 @@ const SYMBOLS = {
   whisper_free_params: { args: ["ptr"], returns: "void" },
   whisper_free_context_params: { args: ["ptr"], returns: "void" },
   whisper_free: { args: ["ptr"], returns: "void" },
-  whisper_full_n_segments: { args: ["ptr"], returns: "i32" },
-  whisper_full_get_segment_t0: { args: ["ptr", "i32"], returns: "i64" },
-  whisper_full_get_segment_t1: { args: ["ptr", "i32"], returns: "i64" },
-  whisper_full_get_segment_text: { args: ["ptr", "i32"], returns: "ptr" },
-  whisper_full_get_segment_no_speech_prob: { args: ["ptr", "i32"], returns: "f32" },
-  whisper_full_get_segment_temperature: { args: ["ptr", "i32"], returns: "f32" },
+  whisper_full_n_segments_from_state: { args: ["ptr"], returns: "i32" },
+  whisper_full_get_segment_t0_from_state: { args: ["ptr", "i32"], returns: "i64" },
+  whisper_full_get_segment_t1_from_state: { args: ["ptr", "i32"], returns: "i64" },
+  whisper_full_get_segment_text_from_state: { args: ["ptr", "i32"], returns: "ptr" },
+  whisper_full_get_segment_no_speech_prob_from_state: { args: ["ptr", "i32"], returns: "f32" },
+  whisper_full_get_segment_temperature_from_state: { args: ["ptr", "i32"], returns: "f32" },
   sona_vad_init: { args: ["cstring"], returns: "ptr" },
   sona_vad_default_params: { args: ["ptr"], returns: "void" },
   sona_vad_segments: { args: ["ptr", "ptr", "ptr", "i32"], returns: "ptr" },
@@ -37,8 +40,7 @@ const SYMBOLS = {
   whisper_vad_reset_state: { args: ["ptr"], returns: "void" },
   whisper_vad_n_probs: { args: ["ptr"], returns: "i32" },
   whisper_vad_probs: { args: ["ptr"], returns: "ptr" },
-  whisper_full_n_tokens: { args: ["ptr", "i32"], returns: "i32" },
-  whisper_full_lang_id: { args: ["ptr"], returns: "i32" },
+  whisper_full_n_tokens_from_state: { args: ["ptr", "i32"], returns: "i32" },
   whisper_token_to_str: { args: ["ptr", "i32"], returns: "ptr" },
   whisper_token_eot: { args: ["ptr"], returns: "i32" },
   whisper_is_multilingual: { args: ["ptr"], returns: "i32" },
@@ -126,9 +128,9 @@ export class TokenReader {
   private readonly view = new DataView(this.buf);
   private readonly out = ptr(this.buf);
   constructor(private readonly lib: WhisperSymbols) {}
-  read(ctx: Pointer, segment: number, token: number): { id: number; p: number; plog: number; t0: number; t1: number } {
+  read(state: Pointer, segment: number, token: number): { id: number; p: number; plog: number; t0: number; t1: number } {
     const T = LAYOUT.whisper_token_data;
-    this.lib.sona_token_data(ctx, segment, token, this.out);
+    this.lib.sona_token_data(state, segment, token, this.out);
     return {
       id: this.view.getInt32(T.id, true),
       p: this.view.getFloat32(T.p, true),

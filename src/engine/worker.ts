@@ -1,20 +1,21 @@
-// The engine worker: owns the native library and the whisper context, and runs whisper_full on
-// its own thread so the server's thread keeps answering while inference runs for seconds or
-// hours. Segment and progress hooks are synchronous JSCallbacks (whisper.cpp calls them on this
-// thread); their postMessage calls reach the main thread while whisper_full is still running.
-// Abort is a shared int32 that the C shim polls between graph nodes.
+// An engine worker: one slot. It opens the native library and decodes with a whisper_state of its
+// own over the context (the weights) the engine shares among its slots, on its own thread, so the
+// server's thread keeps answering while inference runs for seconds or hours. Segment and progress
+// hooks are synchronous JSCallbacks (whisper.cpp calls them on this thread); their postMessage
+// calls reach the main thread while whisper_full is still running. Abort is a shared int32 that
+// the C shim polls between graph nodes. Every reply and event carries the id of its request.
 declare const self: Worker;
 
 import type { SpeechSpan } from "../vad/params.ts";
 import { defaultThreads } from "./defaults.ts";
 import { asPointer, JSCallback, LAYOUT, openLibrary, ParamsStruct, ptr, readCString, TokenReader, type Pointer, type WhisperSymbols } from "./ffi.ts";
 import { buildParams, type CallOptions } from "./params.ts";
-import type { DecodeOptions, FromWorker, ToWorker } from "./protocol.ts";
+import type { DecodeOptions, Reply, ToWorker } from "./protocol.ts";
 import type { Segment, Token } from "./types.ts";
 import { SpeechDetector, WorkerFailure } from "./vad.ts";
 import { checkGpu, tookOutOfMemory } from "../gpu/devices.ts";
 
-/** the loaded model's library: the CPU level's, or the Vulkan one (src/gpu) for a model on a GPU */
+/** the attached state's library: the CPU level's, or the Vulkan one (src/gpu) for weights on a GPU */
 let lib: WhisperSymbols | undefined;
 let cpuLib: WhisperSymbols | undefined;
 let gpuLib: WhisperSymbols | undefined;
@@ -22,8 +23,11 @@ let gpuLibPath = "";
 let logLevel = 5;
 let tokens: TokenReader | undefined;
 let detector: SpeechDetector | undefined;
+/** the shared context this worker decodes on, and its own state over it */
 let ctx: Pointer | null = null;
-let modelPath = "";
+let state: Pointer | null = null;
+/** the request being answered: its id tags every event */
+let current = 0;
 
 /** The running whisper_full call: where its segments go and how its times and progress map. */
 interface Job {
@@ -38,35 +42,35 @@ interface Job {
 }
 let job: Job | undefined;
 
-const post = (m: FromWorker) => self.postMessage(m);
+const post = (m: Reply) => self.postMessage({ ...m, id: current });
 const SAMPLE_RATE = 16000;
 
-function readSegment(c: Pointer, i: number, j: Job): Segment {
+function readSegment(c: Pointer, st: Pointer, i: number, j: Job): Segment {
   const shift = (t: number) => Math.min(t + j.offsetCs, j.endCs);
   const list: Token[] = [];
-  const n = lib!.whisper_full_n_tokens(c, i);
+  const n = lib!.whisper_full_n_tokens_from_state(st, i);
   for (let k = 0; k < n; k++) {
-    const t = tokens!.read(c, i, k);
+    const t = tokens!.read(st, i, k);
     list.push({ ...t, text: readCString(lib!.whisper_token_to_str(c, t.id)), t0: shift(t.t0), t1: shift(t.t1), special: t.id >= j.eot });
   }
   return {
     id: j.segments.length,
-    t0: shift(Number(lib!.whisper_full_get_segment_t0(c, i))),
-    t1: shift(Number(lib!.whisper_full_get_segment_t1(c, i))),
-    text: readCString(lib!.whisper_full_get_segment_text(c, i)),
+    t0: shift(Number(lib!.whisper_full_get_segment_t0_from_state(st, i))),
+    t1: shift(Number(lib!.whisper_full_get_segment_t1_from_state(st, i))),
+    text: readCString(lib!.whisper_full_get_segment_text_from_state(st, i)),
     tokens: list,
-    noSpeechProb: lib!.whisper_full_get_segment_no_speech_prob(c, i),
-    temperature: lib!.whisper_full_get_segment_temperature(c, i),
+    noSpeechProb: lib!.whisper_full_get_segment_no_speech_prob_from_state(st, i),
+    temperature: lib!.whisper_full_get_segment_temperature_from_state(st, i),
   };
 }
 
 // Made once per worker: the closures read the current job, so no callback is created per request.
 const onSegment = new JSCallback(
-  (c: Pointer, _state: Pointer, nNew: number) => {
+  (c: Pointer, st: Pointer, nNew: number) => {
     if (!job) return;
-    const total = lib!.whisper_full_n_segments(c);
+    const total = lib!.whisper_full_n_segments_from_state(st);
     for (let i = total - nNew; i < total; i++) {
-      const segment = readSegment(c, i, job);
+      const segment = readSegment(c, st, i, job);
       job.segments.push(segment);
       post({ type: "event", event: { type: "segment", segment } });
     }
@@ -79,19 +83,26 @@ const onProgress = new JSCallback(
   { args: ["ptr", "ptr", "i32", "ptr"], returns: "void" },
 );
 
-function load(m: Extract<ToWorker, { type: "load" }>): FromWorker {
+/** The library weights on a GPU (`gpuLib`) or on the CPU live in; the Vulkan one opens once. */
+function libFor(path: string | undefined): WhisperSymbols {
+  if (!path) return cpuLib!;
+  if (!gpuLib) {
+    gpuLib = openLibrary(path);
+    gpuLib.sona_log_set_level(logLevel);
+    gpuLibPath = path;
+  }
+  return gpuLib;
+}
+
+/** The weights only: the engine then has every slot attach a state of its own to them. */
+function load(m: Extract<ToWorker, { type: "load" }>): Reply {
   const t0 = performance.now();
   if (m.gpuLib) {
-    if (gpuLib) tookOutOfMemory(m.gpuLib); // a flag from an earlier model is not this load's
+    if (gpuLib) tookOutOfMemory(m.gpuLib); // a flag left from an earlier model is not this load's
     const problem = checkGpu(m.gpuLib, m.gpuDevice);
     if (problem) return { type: "failed", code: "internal_error", message: problem };
-    if (!gpuLib) {
-      gpuLib = openLibrary(m.gpuLib);
-      gpuLibPath = m.gpuLib;
-      gpuLib.sona_log_set_level(logLevel);
-    }
   }
-  const use = m.gpuLib ? gpuLib! : cpuLib!;
+  const use = libFor(m.gpuLib);
   const cparams = asPointer(use.whisper_context_default_params_by_ref())!;
   const cp = new ParamsStruct(cparams, LAYOUT.whisper_context_params.sizeof);
   cp.bool(LAYOUT.whisper_context_params.use_gpu, m.useGpu);
@@ -104,17 +115,29 @@ function load(m: Extract<ToWorker, { type: "load" }>): FromWorker {
     const detail = String(use.sona_last_error() ?? "");
     return { type: "failed", code: "invalid_model", message: `whisper.cpp could not load ${m.path}${detail ? `: ${detail}` : ""}` };
   }
-  if (ctx) lib!.whisper_free(ctx);
-  ctx = next;
-  lib = use;
-  tokens = new TokenReader(use);
-  modelPath = m.path;
-  const multilingual = lib!.whisper_is_multilingual(ctx) !== 0;
-  return { type: "loaded", model: { path: modelPath, multilingual, loadMs: performance.now() - t0 } };
+  const multilingual = use.whisper_is_multilingual(next) !== 0;
+  return { type: "loaded", ctx: next, model: { path: m.path, multilingual, loadMs: performance.now() - t0 } };
+}
+
+function attach(to: Pointer, path: string | undefined): Reply {
+  detach();
+  // the state is made, used and freed with the library that made the weights
+  lib = libFor(path);
+  tokens = new TokenReader(lib);
+  state = asPointer(lib.whisper_init_state(to));
+  if (!state) return { type: "failed", code: "internal_error", message: "whisper.cpp could not allocate a decoding state (out of memory?)" };
+  ctx = to;
+  return { type: "ok" };
+}
+
+function detach(): void {
+  if (state) lib!.whisper_free_state(state);
+  state = null;
+  ctx = null;
 }
 
 /** The language to decode in, detected from the first 30 s of speech when not given. */
-function chooseLanguage(c: Pointer, o: DecodeOptions, speech: () => Float32Array, threads: number) {
+function chooseLanguage(c: Pointer, st: Pointer, o: DecodeOptions, speech: () => Float32Array, threads: number) {
   if (lib!.whisper_is_multilingual(c) === 0) {
     if (o.language && o.language !== "en") {
       throw new WorkerFailure("invalid_request", `the loaded model is English-only; it cannot transcribe language '${o.language}'`);
@@ -126,7 +149,7 @@ function chooseLanguage(c: Pointer, o: DecodeOptions, speech: () => Float32Array
   const t0 = performance.now();
   const samples = speech();
   const prob = new Float32Array(1);
-  const id = samples.length ? lib!.sona_detect_language(c, samples, samples.length, threads, prob) : lib!.whisper_lang_id(Buffer.from("en\0"));
+  const id = samples.length ? lib!.sona_detect_language(c, st, samples, samples.length, threads, prob) : lib!.whisper_lang_id(Buffer.from("en\0"));
   if (id < 0) throw new WorkerFailure("internal_error", "language detection failed");
   return { language: String(lib!.whisper_lang_str(id)), languageProbability: samples.length ? prob[0] : undefined, detectLanguageMs: performance.now() - t0 };
 }
@@ -177,9 +200,10 @@ function decodeBySpan(samples: Float32Array, spans: SpeechSpan[], o: DecodeOptio
   return 0;
 }
 
-function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
-  if (!ctx) return { type: "failed", code: "internal_error", message: "no model loaded" };
+function run(m: Extract<ToWorker, { type: "run" }>): Reply {
+  if (!ctx || !state) return { type: "failed", code: "internal_error", message: "no model loaded" };
   const c = ctx;
+  const st = state;
   const o = m.options;
   const samples = m.samples;
   const n = samples.length;
@@ -198,7 +222,7 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
     return spans;
   };
   if (o.vad?.mode === "spans") speech();
-  const lang = chooseLanguage(c, o, () => {
+  const lang = chooseLanguage(c, st, o, () => {
     const found = speech();
     return found ? speechPrefix(samples, found, 30) : samples.subarray(0, 30 * SAMPLE_RATE);
   }, threads);
@@ -208,7 +232,7 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
     const params = buildParams(lib!, o, { ...opts, language: lang.language, threads }, onSegment.ptr!, onProgress.ptr!);
     job = { ...j, segments, eot };
     try {
-      return lib!.sona_full(c, params.pointer, part, partLength, ptr(m.abort));
+      return lib!.sona_full(c, st, params.pointer, part, partLength, ptr(m.abort));
     } finally {
       job = undefined;
       lib!.whisper_free_params(params.pointer);
@@ -218,7 +242,7 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
   const whole = { offsetCs: 0, endCs: Number.POSITIVE_INFINITY, progress: (p: number) => p };
   if (o.vad?.mode === "spans") {
     rc = decodeBySpan(samples, spans!, o, m.abort, call);
-  } else if (!o.vad && !o.wordTimestamps && lib!.whisper_pcm_to_mel(c, samples, n, threads) === 0) {
+  } else if (!o.vad && !o.wordTimestamps && lib!.whisper_pcm_to_mel_with_state(c, st, samples, n, threads) === 0) {
     // whisper_full needs the samples only for the log-mel spectrogram, and for the signal energy
     // behind word timestamps (and for its VAD). Otherwise the mel is made first and the samples
     // (230 MB for an hour) are let go before inference; with none, whisper_full uses that mel.
@@ -230,12 +254,11 @@ function run(m: Extract<ToWorker, { type: "run" }>): FromWorker {
   const inferenceMs = performance.now() - started;
   if (Atomics.load(m.abort, 0) !== 0) return { type: "failed", code: "aborted", message: "transcription aborted" };
   if (rc !== 0) {
-    const detail = String(lib!.sona_last_error() ?? "");
     // ggml's Vulkan backend flags this instead of aborting (vulkan-instance.patch)
     if (lib === gpuLib && tookOutOfMemory(gpuLibPath)) {
-      return { type: "failed", code: "gpu_out_of_memory", message: `the GPU ran out of memory (${detail}); retry, or reload the model with no_gpu` };
+      return { type: "failed", code: "gpu_out_of_memory", message: `the GPU ran out of memory (whisper.cpp code ${rc}); retry, or reload the model with no_gpu` };
     }
-    return { type: "failed", code: "internal_error", message: `whisper.cpp failed to transcribe (code ${rc}): ${detail}` };
+    return { type: "failed", code: "internal_error", message: `whisper.cpp failed to transcribe (code ${rc}): ${String(lib!.sona_last_error() ?? "")}` };
   }
   return {
     type: "done",
@@ -261,35 +284,64 @@ function release(samples: Float32Array): void {
   if (bytes >= 8 << 20) Bun.gc(true);
 }
 
+/** Speech streams of live sessions, each with a Silero context (and LSTM state) of its own. */
+const streams = new Map<number, SpeechDetector>();
+
+function handle(m: ToWorker): Reply | undefined {
+  switch (m.type) {
+    case "init":
+      lib = cpuLib = openLibrary(m.libPath);
+      tokens = new TokenReader(lib);
+      detector = new SpeechDetector(lib);
+      logLevel = m.logLevel;
+      lib.sona_log_set_level(m.logLevel);
+      return { type: "ready", whisperVersion: String(lib.whisper_version()), systemInfo: String(lib.whisper_print_system_info()) };
+    case "load":
+      return load(m);
+    case "attach":
+      return attach(m.ctx as Pointer, m.gpuLib);
+    case "detach":
+      detach();
+      return { type: "ok" };
+    case "free":
+      libFor(m.gpuLib).whisper_free(m.ctx as Pointer);
+      return { type: "ok" };
+    case "run":
+      return run(m);
+    case "vad": {
+      const t0 = performance.now();
+      const spans = detector!.detect(m.samples, m.vad);
+      return { type: "spans", spans, vadMs: performance.now() - t0 };
+    }
+    case "vad-stream": {
+      let stream = streams.get(m.stream);
+      if (!stream) {
+        // a stream is opened by its first call; a later one finding none lost it in a restart
+        if (!m.reset) throw new WorkerFailure("internal_error", "the live session's speech detector was lost: the engine worker was restarted");
+        streams.set(m.stream, (stream = new SpeechDetector(cpuLib!)));
+      }
+      const probs = stream.probabilities(m.samples, m.modelPath, m.reset);
+      self.postMessage({ type: "probs", probs, id: m.id }, [probs.buffer]);
+      return undefined;
+    }
+    case "vad-stream-end":
+      streams.get(m.stream)?.close();
+      streams.delete(m.stream);
+      return { type: "ok" };
+    case "crash":
+      setTimeout(() => {
+        throw new Error("engine worker crash (test hook)");
+      });
+      return undefined;
+  }
+}
+
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
+  current = m.id;
   try {
-    switch (m.type) {
-      case "init":
-        lib = cpuLib = openLibrary(m.libPath);
-        tokens = new TokenReader(lib);
-        detector = new SpeechDetector(lib);
-        logLevel = m.logLevel;
-        lib.sona_log_set_level(m.logLevel);
-        return post({ type: "ready", whisperVersion: String(lib.whisper_version()), systemInfo: String(lib.whisper_print_system_info()) });
-      case "load":
-        return post(load(m));
-      case "unload":
-        if (ctx) lib!.whisper_free(ctx);
-        ctx = null;
-        return post({ type: "unloaded" });
-      case "run":
-        return post(run(m));
-      case "vad": {
-        const t0 = performance.now();
-        const spans = detector!.detect(m.samples, m.vad);
-        return post({ type: "spans", spans, vadMs: performance.now() - t0 });
-      }
-      case "vad-stream": {
-        const probs = detector!.probabilities(m.samples, m.modelPath, m.reset);
-        return self.postMessage({ type: "probs", probs } satisfies FromWorker, [probs.buffer]);
-      }
-    }
+    const reply = handle(m);
+    if (reply) post(reply);
   } catch (err) {
     job = undefined;
     const code = err instanceof WorkerFailure ? err.code : "internal_error";

@@ -20,9 +20,10 @@ export interface StreamError {
   param?: string | null;
 }
 
-/** The engine's progress/segment events, then exactly one result or error. */
+/** The engine's progress/segment events, then exactly one result or error; `queued` comes first while a request waits for a slot. */
 export type StreamEvent =
   | EngineEvent
+  | { type: "queued"; position: number }
   | { type: "result"; result: TranscriptResult }
   | { type: "error"; error: StreamError };
 
@@ -55,6 +56,8 @@ function ndjsonBody(ev: StreamEvent, opts: StreamOptions): NdjsonEvent {
   switch (ev.type) {
     case "progress":
       return { type: "progress", progress: percent(ev.progress) };
+    case "queued":
+      return { type: "queued", position: ev.position };
     case "segment": {
       const s = ev.segment;
       const body: SegmentEvent = {
@@ -90,6 +93,9 @@ export function sseEvent(ev: StreamEvent, opts: StreamOptions = {}): string {
   switch (ev.type) {
     case "progress":
       return `: progress ${percent(ev.progress)}\n\n`;
+    case "queued":
+      // no OpenAI event either: a comment, which the SDKs skip and proxies see as traffic
+      return `: queued ${ev.position}\n\n`;
     case "segment": {
       const { segment } = ev;
       const delta = data({ type: "transcript.text.delta", delta: segment.text, ...(opts.logprobs ? { logprobs: tokenLogprobs([segment]) } : {}) });

@@ -28,7 +28,15 @@ export const ErrorBodySchema = named(
 );
 export const ErrorSchema = named("Error", T.Object({ error: ErrorBodySchema }));
 
-export const HealthSchema = named("Health", T.Object({ status: literal("ok", "always ok") }));
+export const SlotsSchema = named(
+  "Slots",
+  T.Object({
+    busy: T.Integer({ minimum: 0, description: "transcriptions running now" }),
+    total: T.Integer({ minimum: 1, description: "transcriptions that can run at once (sona serve --parallel)" }),
+    queued: T.Integer({ minimum: 0, description: "requests waiting for a slot (sona serve --queue) or for a model change" }),
+  }),
+);
+export const HealthSchema = named("Health", T.Object({ status: literal("ok", "always ok"), slots: SlotsSchema }));
 /** Where the model runs (src/gpu): on every answer that names the loaded model. */
 function DeviceFields() {
   return {
@@ -42,6 +50,7 @@ export const ReadySchema = named(
   T.Object({
     model: T.String({ description: "file name of the loaded model" }),
     status: T.Union([T.Literal("ready"), T.Literal("unloaded_idle")], { description: "unloaded_idle: the idle timer unloaded it, and the next transcription loads it again" }),
+    slots: SlotsSchema,
     ...DeviceFields(),
   }),
 );
@@ -55,6 +64,7 @@ export const ModelSchema = named(
     object: literal("model"),
     created: T.Integer({ description: "unix seconds when it was loaded" }),
     owned_by: literal("local"),
+    slots: T.Optional(SlotsSchema),
     ...DeviceFields(),
   }),
 );
@@ -157,6 +167,10 @@ export const VerboseTranscriptSchema = named(
 
 // NDJSON, Sona's native stream: the original's field names first, later additions after them.
 export const ProgressEventSchema = named("ProgressEvent", T.Object({ type: literal("progress"), progress: T.Integer({ minimum: 0, maximum: 100 }) }));
+export const QueuedEventSchema = named(
+  "QueuedEvent",
+  T.Object({ type: literal("queued"), position: T.Integer({ minimum: 1, description: "place in the wait queue (sona serve --queue); 1 is next" }) }),
+);
 export const SegmentEventSchema = named(
   "SegmentEvent",
   T.Object({
@@ -178,8 +192,9 @@ export const ResultEventSchema = named(
 export const ErrorEventSchema = named("ErrorEvent", T.Object({ type: literal("error"), code: T.String({ description: "error code" }), message: T.String() }));
 export const NdjsonEventSchema = named(
   "NdjsonEvent",
-  T.Union([ProgressEventSchema, SegmentEventSchema, ResultEventSchema, ErrorEventSchema], {
-    description: "One line of the NDJSON stream: progress and segment events interleaved, then exactly one result or error. The first line is always progress 0.",
+  T.Union([ProgressEventSchema, QueuedEventSchema, SegmentEventSchema, ResultEventSchema, ErrorEventSchema], {
+    description:
+      "One line of the NDJSON stream: progress and segment events interleaved, then exactly one result or error. The first line is always progress 0; a request waiting for a slot (sona serve --queue) then gets a queued event each time its place changes.",
   }),
 );
 
@@ -206,6 +221,7 @@ export const WIRE_SCHEMAS: Readonly<Record<string, unknown>> = JSON.parse(JSON.s
 
 export type ErrorBody = Static<typeof ErrorBodySchema>;
 export type HealthResponse = Static<typeof HealthSchema>;
+export type SlotsInfo = Static<typeof SlotsSchema>;
 export type ReadyResponse = Static<typeof ReadySchema> | Static<typeof NotReadySchema>;
 export type LoadResponse = Static<typeof ModelLoadedSchema>;
 export type ModelInfo = Static<typeof ModelSchema>;

@@ -120,7 +120,7 @@ describe("a live session", () => {
       load: (path, o) => engine.load(path, o),
       unload: () => engine.unload(),
       detectSpeech: (samples, vad) => engine.detectSpeech(samples, vad),
-      speechProbabilities: (samples, stream) => engine.speechProbabilities(samples, stream),
+      openSpeechStream: (path) => engine.openSpeechStream(path),
       close: () => engine.close(),
       transcribe: (samples, options, hooks) => {
         prompts.push(options.prompt);

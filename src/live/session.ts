@@ -5,7 +5,7 @@
 // clock, not the wall's. Decoding is the ordinary engine.transcribe on the utterance's samples.
 // Memory: the open utterance (at most maxUtteranceS) and a pre-roll, plus input not yet handled
 // (refused past maxBacklogS).
-import type { DecodeOptions, Engine } from "../engine/index.ts";
+import type { DecodeOptions, Engine, SpeechStream } from "../engine/index.ts";
 import { SonaError } from "../errors.ts";
 import { SAMPLE_RATE, seconds, StreamBuffer, VAD_WINDOW_SAMPLES } from "./audio.ts";
 import { PARTIAL_INTERVAL, type LiveEvent, type PartialMode } from "./events.ts";
@@ -60,7 +60,8 @@ export class LiveSession {
   private carry = new Float32Array(0);
   private readonly turns: TurnDetector | null;
   private window = 0;
-  private vadStarted = false;
+  /** the session's own detector state in the engine, opened with the first audio */
+  private speech: SpeechStream | null = null;
   private open: Open | null = null;
   private nextId = 0;
   private committedText = "";
@@ -112,6 +113,7 @@ export class LiveSession {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort(new SonaError("aborted", "live session closed"));
+    this.speech?.close();
     for (const item of this.queue.splice(0)) if ("done" in item) item.done();
   }
 
@@ -168,8 +170,8 @@ export class LiveSession {
     this.carry = joined.slice(whole);
     if (whole === 0) return;
     const windows = joined.slice(0, whole);
-    const probs = await this.o.engine.speechProbabilities(windows.slice(), { modelPath: this.o.vadModelPath, reset: !this.vadStarted });
-    this.vadStarted = true;
+    this.speech ??= this.o.engine.openSpeechStream(this.o.vadModelPath);
+    const probs = await this.speech.probabilities(windows.slice());
     for (let w = 0; w * VAD_WINDOW_SAMPLES < whole && !this.closed; w++) {
       this.buffer.append(windows.subarray(w * VAD_WINDOW_SAMPLES, (w + 1) * VAD_WINDOW_SAMPLES));
       await this.step(this.window++, probs[w] ?? 0);

@@ -10,7 +10,6 @@ import { ServerContext, type ServerOptions } from "./context.ts";
 import { discardUnreadBody } from "./discard.ts";
 import { docsRoutes } from "./docs.ts";
 import { type RouteInfo, skillRoutes } from "./skill.ts";
-import { estimateWaitMs } from "./eta.ts";
 import { realtimeRoutes } from "./openai/realtime.ts";
 import { translationRoutes } from "./openai/translations.ts";
 import { documentation } from "./openapi.ts";
@@ -97,7 +96,7 @@ export function createApp(options: AppOptions) {
       }
       const err = asSonaError(error);
       if (!isSonaError(error)) ctx.log(`error on ${request.method} ${new URL(request.url).pathname}: ${describe(error)}`);
-      return errorResponse(err, estimateWaitMs(ctx.job));
+      return errorResponse(err, ctx.waitMs());
     })
     .use(openapi({ path: "/openapi", specPath: "/openapi.json", provider: null, documentation }))
     .use(systemRoutes(ctx))

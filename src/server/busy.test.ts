@@ -85,4 +85,60 @@ describe("BusyGate", () => {
     c.release();
     expect(gate.busy).toBe(false);
   });
+
+  test("slots: N leases at once; a model change waits for all of them and holds every slot", async () => {
+    const gate = new BusyGate({ slots: 2 });
+    const a = gate.tryAcquire()!;
+    const b = gate.tryAcquire()!;
+    expect([gate.busy, gate.running]).toEqual([true, 2]);
+    expect(gate.tryAcquire()).toBeUndefined();
+    let loaded = false;
+    const load = gate.acquire().then((l) => ((loaded = true), l));
+    a.release();
+    await Bun.sleep(0);
+    // one slot is free, but the load is in line first and needs them all
+    expect([loaded, gate.tryAcquire()]).toEqual([false, undefined]);
+    b.release();
+    const lease = await load;
+    expect([gate.busy, gate.running]).toEqual([true, 0]);
+    expect(gate.tryAcquire()).toBeUndefined();
+    lease.release();
+    expect(gate.busy).toBe(false);
+  });
+
+  test("queue: up to N wait in order, told their place; the rest are refused; a waiter that goes leaves at once", async () => {
+    const gate = new BusyGate({ slots: 1, queue: 2, queueTimeoutMs: 60_000 });
+    const running = gate.tryAcquire()!;
+    const ac = new AbortController();
+    const first = gate.enqueue(ac.signal)!;
+    const second = gate.enqueue()!;
+    expect(gate.enqueue()).toBeUndefined(); // full
+    expect([first.position(), second.position()]).toEqual([1, 2]);
+    const moves: number[] = [];
+    second.onMove((p) => moves.push(p));
+    ac.abort();
+    expect(await first.lease).toBeUndefined();
+    expect([second.position(), moves]).toEqual([1, [1]]);
+    const third = gate.enqueue()!; // the place the first left is free again
+    running.release();
+    const granted = (await second.lease)!;
+    expect([gate.running, third.position()]).toEqual([1, 1]);
+    granted.release();
+    (await third.lease)!.release();
+    expect([gate.busy, gate.queued]).toEqual([false, 0]);
+  });
+
+  test("queue: the wait is bounded; a cancelled ticket gives back the slot it was granted", async () => {
+    const gate = new BusyGate({ slots: 1, queue: 1, queueTimeoutMs: 20 });
+    const running = gate.tryAcquire()!;
+    expect(await gate.enqueue()!.lease).toBeUndefined();
+    expect(gate.queued).toBe(0);
+    const ticket = gate.enqueue()!;
+    running.release();
+    await ticket.lease;
+    expect(gate.busy).toBe(true);
+    ticket.cancel();
+    await Bun.sleep(0);
+    expect(gate.busy).toBe(false);
+  });
 });

@@ -4,8 +4,9 @@ import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename } from "node:path";
 import type { Engine, LoadOptions } from "../engine/index.ts";
+import type { SlotsInfo } from "../format/wire.ts";
 import { BusyGate } from "./busy.ts";
-import type { RunningJob } from "./eta.ts";
+import { estimateWaitMs, type RunningJob } from "./eta.ts";
 import { type HostPolicy, hostPolicy } from "./hosts.ts";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
@@ -30,6 +31,12 @@ export interface ServerOptions {
   host?: string;
   /** more host names to answer to (--allowed-host, SONA_ALLOWED_HOSTS; see hosts.ts) */
   allowedHosts?: readonly string[];
+  /** transcriptions at once (--parallel); the engine must have as many slots; default 1 */
+  parallel?: number;
+  /** transcriptions that may wait for a slot instead of 429 (--queue); default 0 */
+  queue?: number;
+  /** the longest a queued transcription waits before its 429 (--queue-timeout) */
+  queueTimeoutMs?: number;
 }
 
 /** The model as it was loaded, to make a repeated load of the same file and options a no-op. */
@@ -45,7 +52,7 @@ export interface LoadedModel {
 
 export class ServerContext {
   readonly engine: Engine;
-  readonly gate = new BusyGate();
+  readonly gate: BusyGate;
   readonly maxUploadBytes: number;
   readonly tmpDir: string;
   readonly idleTimeoutMs: number;
@@ -56,8 +63,8 @@ export class ServerContext {
   readonly hosts: HostPolicy;
   /** aborted when shutdown stops waiting for a running transcription */
   readonly shutdown = new AbortController();
-  /** the transcription holding the gate, for a busy answer's Retry-After */
-  job: RunningJob | null = null;
+  /** the transcriptions holding slots, for a busy answer's Retry-After */
+  readonly jobs = new Set<RunningJob>();
   /** aborted when shutdown begins: live sessions, which never end on their own, end here */
   readonly stopping = new AbortController();
   private loaded: LoadedModel | null = null;
@@ -69,6 +76,7 @@ export class ServerContext {
 
   constructor(options: ServerOptions) {
     this.engine = options.engine;
+    this.gate = new BusyGate({ slots: options.parallel, queue: options.queue, queueTimeoutMs: options.queueTimeoutMs });
     this.maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     this.tmpDir = options.tmpDir ?? tmpdir();
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -76,6 +84,17 @@ export class ServerContext {
     this.apiKey = options.apiKey || undefined;
     this.log = options.log ?? ((line) => console.error(line));
     this.hosts = hostPolicy({ bound: options.host, allowed: options.allowedHosts });
+  }
+
+  /** what /health, /ready and /v1/models say of the slots */
+  get slots(): SlotsInfo {
+    return { busy: this.gate.running, total: this.gate.slots, queued: this.gate.queued };
+  }
+
+  /** when a slot is likely free: the soonest done of the running jobs */
+  waitMs(): number {
+    const estimates = [...this.jobs].map((j) => estimateWaitMs(j));
+    return estimates.length ? Math.min(...estimates) : estimateWaitMs(null);
   }
 
   /** The loaded model, or null (also when the engine dropped it on its own). */

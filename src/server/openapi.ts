@@ -20,7 +20,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: "A Host header or browser Origin not on the allow-list: loopback, the bound address, `sona serve --allowed-host` (`forbidden`)",
   408: "The upload sent nothing for `sona serve --upload-idle-timeout` (`timeout`)",
   413: "The upload or body is larger than the limit (`too_large`, see `sona serve --max-upload`)",
-  429: "Another transcription is running (`busy`); retry after `Retry-After` seconds",
+  429: "Every transcription slot is busy (`busy`; `sona serve --parallel`), and the queue, if any, is full (`--queue`) or was waited in too long (`--queue-timeout`); retry after `Retry-After` seconds",
   503: "No model is loaded (`no_model`; POST /v1/models/load first), or the server is shutting down (`aborted`)",
   500: "Unexpected failure (`internal_error`)",
   507: "The temp dir for uploads is full (`insufficient_storage`; free space or see `sona serve --tmp-dir`)",
@@ -53,7 +53,7 @@ function errors(...statuses: number[]) {
       ...(status === 429
         ? {
             headers: {
-              "Retry-After": { description: "seconds until the running transcription is likely done", schema: { type: "integer", minimum: 1 } },
+              "Retry-After": { description: "seconds until a running transcription is likely done", schema: { type: "integer", minimum: 1 } },
               "retry-after-ms": { description: "the same in milliseconds (the OpenAI SDKs read it first)", schema: { type: "integer", minimum: 0 } },
             },
           }
@@ -155,7 +155,7 @@ const docs = {
     operationId: "skill",
     responses: { 200: { description: "The page", content: { "text/markdown": { schema: { type: "string" } } } }, ...errors() },
   },
-  transcriptions: audioOperation("Transcribe audio", "One transcription runs at a time; another gets 429 before its upload is read.", "createTranscription"),
+  transcriptions: audioOperation("Transcribe audio", "One transcription runs at a time (`sona serve --parallel N`: N); another gets 429 before its upload is read, or waits in line with `--queue`.", "createTranscription"),
   vad: {
     tags: ["audio"],
     summary: "Find the speech (Silero VAD)",

@@ -18,6 +18,8 @@ export interface SkillPage {
   routes: readonly RouteInfo[];
   model: string | null;
   apiKey: boolean;
+  /** transcriptions at once, and how many may wait for one */
+  slots?: { total: number; queue: number };
 }
 
 function values(s: OptionSpec): string {
@@ -29,7 +31,7 @@ function values(s: OptionSpec): string {
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
 
-export function skillMarkdown({ baseUrl, routes, model, apiKey }: SkillPage): string {
+export function skillMarkdown({ baseUrl, routes, model, apiKey, slots = { total: 1, queue: 0 } }: SkillPage): string {
   const auth = apiKey ? ` -H "Authorization: Bearer $SONA_API_KEY"` : "";
   const documented = routes.filter((r) => r.hooks?.detail?.summary && !r.hooks.detail.hide);
   const lines = [
@@ -51,7 +53,7 @@ export function skillMarkdown({ baseUrl, routes, model, apiKey }: SkillPage): st
     apiKey
       ? "Every route except `/health` needs `Authorization: Bearer <key>` (the key this server was started with)."
       : "No API key is needed (an OpenAI SDK may send any).",
-    "One transcription runs at a time: another one gets 429 `busy` with `Retry-After` (seconds until the running one is likely done); wait that long and send it again.",
+    `${slots.total === 1 ? "One transcription runs" : `${slots.total} transcriptions run`} at a time${slots.queue ? ` and ${slots.queue} more may wait in line` : ""}: another one gets 429 \`busy\` with \`Retry-After\` (seconds until a running one is likely done); wait that long and send it again.`,
     "",
     "## Transcribe",
     "",
@@ -92,7 +94,7 @@ export function skillRoutes(ctx: ServerContext, routes: () => readonly RouteInfo
   return new Elysia({ name: "sona-skill" }).get(
     "/skill",
     ({ request }) => {
-      const page = skillMarkdown({ baseUrl: new URL(request.url).origin, routes: routes(), model: ctx.modelName, apiKey: ctx.apiKey !== undefined });
+      const page = skillMarkdown({ baseUrl: new URL(request.url).origin, routes: routes(), model: ctx.modelName, apiKey: ctx.apiKey !== undefined, slots: { total: ctx.gate.slots, queue: ctx.gate.queueLimit } });
       return new Response(page, { headers: { "content-type": "text/markdown; charset=utf-8" } });
     },
     { detail: DOCS.skill },

@@ -107,5 +107,5 @@ export function modelRoutes(ctx: ServerContext) {
 /** The loaded model as OpenAI's Model object, or null. */
 function modelInfo(ctx: ServerContext): ModelInfo | null {
   const model = ctx.model;
-  return model && { id: basename(model.path), object: "model", created: model.loadedAt, owned_by: "local", ...ctx.device };
+  return model && { id: basename(model.path), object: "model", created: model.loadedAt, owned_by: "local", slots: ctx.slots, ...ctx.device };
 }

@@ -1,7 +1,9 @@
 // POST /v1/audio/transcriptions: the one native transcription handler (the OpenAI translations
 // route reaches it too). Order matters and follows the original: the gate is tried and the model
 // checked before a byte of the body is read, so a busy or empty server answers at once; the
-// upload then streams to a temp file; the gate and the file are released on every path.
+// upload then streams to a temp file; the gate and the file are released on every path. With the
+// opt-in queue (sona serve --queue) a request that finds every slot taken takes a place in line
+// instead, reads its upload meanwhile, and runs when its turn comes (a stream hears `queued`).
 import { basename } from "node:path";
 import type { Server } from "bun";
 import { Elysia } from "elysia";
@@ -15,6 +17,7 @@ import type { ServerContext } from "../context.ts";
 import { streamDialect } from "../openai/negotiate.ts";
 import { DOCS } from "../openapi.ts";
 import { RunningJob } from "../eta.ts";
+import type { Lease } from "../busy.ts";
 import { busyError, noModelError } from "../respond.ts";
 import { eventStreamResponse } from "../stream.ts";
 import { receiveUpload, type Upload } from "../upload.ts";
@@ -28,13 +31,32 @@ export interface TranscriptionRequest {
 
 export async function handleTranscription(ctx: ServerContext, { request, server, translate }: TranscriptionRequest): Promise<Response> {
   // right after a client cancelled, its abort may still be landing: wait for that, not for a job
-  const lease = await ctx.gate.tryAcquireSoon(undefined, request.signal);
-  if (!lease) throw busyError();
-  request.signal.addEventListener("abort", () => lease.leaving(), { once: true });
+  let lease = await ctx.gate.tryAcquireSoon(undefined, request.signal);
+  const ticket = lease ? undefined : ctx.gate.enqueue(request.signal);
+  if (!lease && !ticket) throw busyError();
+  const held = (l: Lease) => {
+    request.signal.addEventListener("abort", () => l.leaving(), { once: true });
+    return (lease = l);
+  };
+  if (lease) held(lease);
+  /** the slot: at once, or when the queue's turn comes (`emit` hears the place in line) */
+  const admitted = async (emit?: (event: StreamEvent) => void): Promise<void> => {
+    if (!lease) {
+      if (emit) {
+        emit({ type: "queued", position: ticket!.position() });
+        ticket!.onMove((position) => emit({ type: "queued", position }));
+      }
+      const granted = await ticket!.lease;
+      if (!granted) throw request.signal.aborted ? new SonaError("aborted", "the client went away while queued") : queueTimeoutError(ctx);
+      held(granted);
+    }
+    if (!ctx.engine.model) await reloadAfterIdle(ctx);
+  };
   let upload: Upload | undefined;
   let streaming = false;
   try {
-    if (!ctx.engine.model) await reloadAfterIdle(ctx);
+    if (!ctx.engine.model && !ctx.idleUnloaded) throw noModelError();
+    if (lease) await admitted();
     // an upload or a non-streamed hour of audio may leave the socket quiet for a long time, so
     // Bun's idle timeout is off; a client that stalls is caught by ctx.idleTimeoutMs instead
     server?.timeout(request, 0);
@@ -53,13 +75,15 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
         diarized: options.responseFormat === "diarized_json",
         logprobs: options.logprobs,
         clientSignal: request.signal,
-        run: (emit, gone) => {
-          gone.addEventListener("abort", () => lease.leaving(), { once: true });
+        run: async (emit, gone) => {
+          await admitted(emit);
+          gone.addEventListener("abort", () => lease?.leaving(), { once: true });
           return run(ctx, path, options, gone, emit);
         },
         finally: async () => {
           await owned.dispose();
-          lease.release();
+          ticket?.cancel();
+          lease?.release();
           if (ctx.verbose) ctx.log(`stream ended after ${Math.round(performance.now() - started)} ms`);
         },
         onInternalError: (err) => ctx.log(`transcription failed: ${describe(err)}`),
@@ -68,6 +92,7 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
       });
     }
 
+    await admitted();
     const warnings: string[] = [];
     const result = await run(ctx, path, options, request.signal, undefined, warnings);
     const { body, contentType } = formatResult(result, options.responseFormat, { words: options.words, segments: options.segments, logprobs: options.logprobs, warnings });
@@ -80,9 +105,14 @@ export async function handleTranscription(ctx: ServerContext, { request, server,
   } finally {
     if (!streaming) {
       await upload?.dispose();
-      lease.release();
+      ticket?.cancel();
+      lease?.release();
     }
   }
+}
+
+function queueTimeoutError(ctx: ServerContext): SonaError {
+  return new SonaError("busy", `server is busy: no slot came free within ${Math.round(ctx.gate.queueTimeoutMs / 1000)} s in the queue (sona serve --queue-timeout)`);
 }
 
 /** The model the idle timer unloaded is loaded again, with its options, under the caller's lease. */
@@ -111,7 +141,8 @@ async function run(
   warnings?: string[],
 ): Promise<TranscriptResult> {
   const signal = AbortSignal.any([clientSignal, ctx.shutdown.signal]);
-  const job = (ctx.job = new RunningJob());
+  const job = new RunningJob();
+  ctx.jobs.add(job);
   const onEvent = (event: StreamEvent) => {
     if (event.type === "progress") job.report(event.progress);
     emit?.(event);
@@ -128,7 +159,7 @@ async function run(
     }
     throw ourFault(err);
   } finally {
-    if (ctx.job === job) ctx.job = null;
+    ctx.jobs.delete(job);
   }
 }
 

@@ -191,6 +191,11 @@ describe.skipIf(!supported)("Vulkan on lavapipe", () => {
         return { status: r.status, text: await r.text() };
       };
 
+      // a device that does not exist is the request's fault, named as such
+      const res = await fetch(`${base}/v1/models/load`, { method: "POST", body: JSON.stringify({ path: MICRO_EN, gpu_device: 7 }) });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatchObject({ code: "invalid_request", param: "gpu_device" });
+
       writeFileSync(trigger, "");
       const fellBack = await load({ gpu_device: lavapipe });
       expect(fellBack).toMatchObject({ status: "loaded", device: "cpu", fallback_reason: expect.stringContaining(`GPU ${lavapipe} (llvmpipe`) });

@@ -28,9 +28,9 @@ export async function loadModel(ctx: ServerContext, nameOrPath: string, options:
   return true;
 }
 
-/** the request's field is `path`, whatever the resolver called it */
+/** the request's field is `path`, whatever the resolver called it (a bad gpu_device stays its own) */
 function asPathError(err: unknown): never {
-  if (err instanceof SonaError && err.param !== "path" && err.status === 400) {
+  if (err instanceof SonaError && err.param !== "path" && err.param !== "gpu_device" && err.status === 400) {
     throw new SonaError(err.code, err.message, { param: "path", cause: err });
   }
   throw err;

@@ -3,6 +3,7 @@
 // each decoding on a whisper_state of its own over one context (the weights are in memory once),
 // and one more worker, started when first needed, for speech detection without a model. Tests can
 // pass any other Engine (see test/fake-engine.ts) to the server.
+import { statSync } from "node:fs";
 import { SonaError } from "../errors.ts";
 import { validateModelFile } from "../models/validate.ts";
 import { loadWithFallback } from "../gpu/load.ts";
@@ -101,7 +102,7 @@ export class WhisperEngine implements Engine {
     const old = this.ctx;
     const oldLib = this.ctxLib;
     // src/gpu chooses the device and loads again on the CPU when the GPU's load or attach fails
-    const { loaded, placement } = await loadWithFallback(options, async (gpu) => {
+    const { loaded, placement } = await loadWithFallback({ ...options, modelBytes: statSync(path).size }, async (gpu) => {
       const reply = await first.enqueue(() =>
         first.post({ type: "load", path, flashAttn: this.options.flashAttn ?? DEFAULT_FLASH_ATTN, useGpu: gpu !== undefined, gpuDevice: gpu?.index ?? 0, gpuLib: gpu?.libPath }),
       );

@@ -88,6 +88,16 @@ describe("loadWithFallback", () => {
     expect(warnings).toEqual([]);
   });
 
+  test("weights larger than the device's free memory go to the CPU without trying the GPU", async () => {
+    const tried: (number | undefined)[] = [];
+    const warnings: string[] = [];
+    const small = { ...dev(0, "gpu", "small GPU"), memory_free: 100 * 2 ** 20 };
+    const { placement } = await loadWithFallback({ modelBytes: 200 * 2 ** 20 }, async (gpu) => void tried.push(gpu?.index), (l) => warnings.push(l), probe([small]));
+    expect(tried).toEqual([undefined]);
+    expect(placement.fallbackReason).toBe("GPU 0 (small GPU) has 100 MiB free, less than the model's 200 MiB");
+    expect(warnings.length).toBe(1);
+  });
+
   test("a CPU failure is the caller's error, not hidden", async () => {
     let err: unknown;
     await loadWithFallback({ noGpu: true }, async () => { throw new Error("bad file"); }, () => {}, probe([])).catch((e) => (err = e));

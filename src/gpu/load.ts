@@ -38,7 +38,7 @@ export function deviceRequest(request: DeviceRequest, env: Env = process.env): D
  * on the CPU when that fails. Throws only what the CPU load throws, or a bad gpu_device index.
  */
 export async function loadWithFallback<T>(
-  request: DeviceRequest,
+  request: DeviceRequest & { modelBytes?: number },
   attempt: (gpu: GpuTarget | undefined) => Promise<T>,
   warn: (line: string) => void = (line) => console.error(line),
   probe: () => GpuProbe = probeGpus,
@@ -46,7 +46,14 @@ export async function loadWithFallback<T>(
   const choice = chooseDevice(probe, deviceRequest(request));
   let reason = choice.reason;
   let loud = choice.warn;
-  const gpu = choice.device;
+  let gpu = choice.device;
+  // checked before whisper.cpp tries: with too little device memory for the weights it would abort
+  // inside ggml (whisper.cpp 1.9.1 does not check that allocation), not fail
+  if (gpu && request.modelBytes && gpu.memory_free > 0 && request.modelBytes > gpu.memory_free) {
+    reason = `GPU ${gpu.index} (${gpu.description}) has ${mib(gpu.memory_free)} MiB free, less than the model's ${mib(request.modelBytes)} MiB`;
+    loud = true;
+    gpu = undefined;
+  }
   const libPath = gpu ? probe().libPath : undefined;
   if (gpu && libPath) {
     try {
@@ -63,3 +70,5 @@ export async function loadWithFallback<T>(
   warn(`sona: warning: ${reason}; the model runs on the CPU`);
   return { loaded, placement: { device: "cpu", fallbackReason: reason } };
 }
+
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);

@@ -18,7 +18,7 @@
 // BENCH_MEMORY_RUNS (1-hour transcriptions for row 7, default min(runs, 2)).
 //
 // Rows: rows/transcribe.ts (1, 2), rows/server.ts (3), rows/audio.ts (4, 5), rows/startup.ts (6),
-// rows/memory.ts (7), rows/engine.ts (8, 9), rows/vad.ts (10, 11), rows/slots.ts (12, 13), rows/live.ts (14). Helpers in support/. Separate experiments, each with its
+// rows/memory.ts (7), rows/engine.ts (8, 9), rows/vad.ts (10, 11), rows/slots.ts (12, 13), rows/live.ts (14), rows/gpu.ts (15). Helpers in support/. Separate experiments, each with its
 // own header: server-overhead.ts, startup.ts, process-spread.ts (ANALYSIS.md cites them).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,6 +39,7 @@ import { transcribeRows } from "./rows/transcribe.ts";
 import { liveRow } from "./rows/live.ts";
 import { slotMemoryRow, throughputRow } from "./rows/slots.ts";
 import { vadEndToEndRow, vadPassRow } from "./rows/vad.ts";
+import { gpuRow } from "./rows/gpu.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -68,6 +69,7 @@ const TITLES: Record<number, [string, string]> = {
   12: ["throughput, 8 concurrent 30 s requests: `--parallel 1` (all threads) vs `--parallel 2` (threads shared)", "find the best setting for this machine"],
   13: ["memory per extra slot (--parallel 2 against 1), tiny dims and large-v3 dims", "record it; far below a second process"],
   14: ["live latency (tiny dims, real-time pace): final text, first partial, cadence headroom", "final p50 ≤ 1.2 × batch inference + 50 ms"],
+  15: ["Vulkan vs CPU backend, engine in process, 30 s clip", "record it (a hardware GPU: faster than the CPU)"],
 };
 
 function parseArgs(argv: string[]): Args {
@@ -186,6 +188,7 @@ async function main(): Promise<void> {
       [[12], throughputRow],
       [[13], slotMemoryRow],
       [[14], liveRow],
+      [[15], gpuRow],
     ];
     for (const [ids, fn] of groups) {
       if (!ids.some((id) => args.rows.has(id))) continue;

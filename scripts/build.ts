@@ -20,6 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 import { LEVELS } from "../src/engine/cpu.ts";
 import { hostTarget, libraryFile, type Target, TARGETS, targetLibDir } from "../src/engine/library.ts";
+import { VULKAN_LIBRARY } from "../src/gpu/library.ts";
 import { EMBEDDED_VAD, VENDORED_VAD_PATH } from "../src/vad/model.ts";
 import { VERSION } from "../src/version.ts";
 
@@ -88,6 +89,8 @@ export function generatedAssets(target: Target = hostTarget()): { source: string
   const lib = targetLibDir(ROOT, target);
   const levels = LEVELS[target === "linux-arm64" ? "arm64" : "x64"];
   const libs = levels.map((l) => [l.name, entry(libraryFile(l.name), false, lib)] as const);
+  // the Vulkan build exists for linux-x64 only (src/gpu)
+  const vulkan = target === "linux-x64" ? entry(VULKAN_LIBRARY, false, lib) : null;
   const ffmpeg = entry("ffmpeg", true, lib);
   const extras = [entry("ffmpeg-COPYING.LGPLv2.1", false, lib)];
   const vad = entry(EMBEDDED_VAD.file, false, VAD_DIR);
@@ -95,7 +98,7 @@ export function generatedAssets(target: Target = hostTarget()): { source: string
     throw new Error(`build: ${join(VAD_DIR, EMBEDDED_VAD.file)} is not the pinned Silero model (sha256 ${vad.sha256}, expected ${EMBEDDED_VAD.sha256})`);
   }
   const vadExtras = [{ ...entry("LICENSE", false, VAD_DIR), name: "silero-vad-LICENSE" }];
-  const files = [...libs.map(([, e]) => e), ffmpeg, ...extras, vad, ...vadExtras];
+  const files = [...libs.map(([, e]) => e), ...(vulkan ? [vulkan] : []), ffmpeg, ...extras, vad, ...vadExtras];
   const key = `${VERSION}-${createHash("sha256").update(files.map((f) => `${f.name}:${f.sha256}`).join("\n")).digest("hex").slice(0, 12)}`;
   const ids = new Map(files.map((f, i) => [f, `f${i}`]));
   const rec = (f: Entry) => `{ name: ${JSON.stringify(f.name)}, path: ${ids.get(f)}, size: ${f.size}, sha256: "${f.sha256}", executable: ${f.executable} }`;
@@ -105,6 +108,7 @@ export function generatedAssets(target: Target = hostTarget()): { source: string
     "export const MANIFEST = {",
     `  key: ${JSON.stringify(key)},`,
     `  libraries: { ${libs.map(([level, e]) => `${JSON.stringify(level)}: ${rec(e)}`).join(",\n    ")} },`,
+    `  vulkan: ${vulkan ? rec(vulkan) : "null"},`,
     `  ffmpeg: ${rec(ffmpeg)},`,
     `  ffmpegExtras: [${extras.map(rec).join(", ")}],`,
     `  vad: ${rec(vad)},`,
@@ -130,6 +134,7 @@ export async function build(o: Options): Promise<void> {
   const t0 = performance.now();
   if (o.native) {
     runScript("fetch-whisper.ts", o.target);
+    if (o.target === "linux-x64") runScript("fetch-vulkan.ts", o.target);
     runScript("fetch-ffmpeg.ts", o.target);
   }
   const { source, key, files } = generatedAssets(o.target);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // The system tools `npm run demo` and `npm test` need beyond the README's Node.js, npm, cmake and a
-// C++ compiler: the lean ffmpeg's build (nasm, make, patch, xz, the Debian keyring), the test
+// C++ compiler: the lean ffmpeg's build (nasm, make, patch, xz, the Debian keyring), the Vulkan library's
+// (glslc, the Vulkan and SPIR-V headers), the GPU tests (the Vulkan loader, Mesa's lavapipe), the test
 // fixtures (ffmpeg, espeak-ng, sox), the scale-out example (nginx), sonapy's tests (python3), the
 // curl tests and the full-temp-dir test (unshare, mount), and for `npm run release` and the arm64 and
 // installer tests the aarch64 cross toolchain, qemu-user and shellcheck. What is missing is installed when that needs no question
@@ -23,6 +24,9 @@ const BUILD: Need[] = [
   { check: "make", pkg: "make", why: "building libwhisper and ffmpeg" },
   { check: "patch", pkg: "patch", why: "the whisper.cpp and ffmpeg patches" },
   { check: "xz", pkg: "xz-utils", why: "unpacking ffmpeg's source" },
+  { check: "glslc", pkg: "glslc", why: "the Vulkan library's shaders" },
+  { check: "/usr/include/vulkan/vulkan.h", pkg: "libvulkan-dev", why: "building the Vulkan library" },
+  { check: "/usr/include/spirv/unified1/spirv.hpp", pkg: "spirv-headers", why: "building the Vulkan library" },
 ];
 // the lean ffmpeg's build, for the host (npm test) and cross (npm run release)
 const FFMPEG: Need[] = [
@@ -39,6 +43,8 @@ const TEST: Need[] = [
   { check: "openssl", pkg: "openssl", why: "self-signed certificates for the TLS tests" },
   { check: "unshare", pkg: "util-linux", why: "the full-temp-dir test" },
   { check: "mount", pkg: "mount", why: "the full-temp-dir test" },
+  { check: "/usr/lib/x86_64-linux-gnu/libvulkan.so.1", pkg: "libvulkan1", why: "the GPU tests (the Vulkan loader)" },
+  { check: "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json", pkg: "mesa-vulkan-drivers", why: "the GPU tests (lavapipe, Mesa's software Vulkan device)" },
 ];
 // linux-arm64: libwhisper and ffmpeg cross-compiled, then run under qemu-user (scripts/release.ts)
 const CROSS: Need[] = [

@@ -19,6 +19,8 @@ export const ENV_VARS = {
   SONA_PULL_RETRY_BASE_MS: { kind: "runtime", meaning: "the first retry delay of `sona pull` in ms, doubled each time (default 1000)" },
   SONA_CPU_LEVEL: { kind: "runtime", meaning: "force a libwhisper build: `x86-64`, `avx2` or `avx512`; on arm64 `armv8.0` or `armv8.2-dotprod` (refused if the CPU lacks it)" },
   SONA_LIBWHISPER: { kind: "runtime", meaning: "load this libwhisper file instead of a bundled one" },
+  SONA_NO_GPU: { kind: "runtime", meaning: "`1`: run on the CPU even when a GPU is usable (same as `--no-gpu` and the load route's `no_gpu`)" },
+  SONA_GPU_DEVICE: { kind: "runtime", meaning: "the Vulkan device to run on, an index from `sona devices` (same as `--gpu-device`; a software device such as lavapipe is used only when named)" },
   SONA_FFMPEG_PATH: { kind: "runtime", meaning: "use this ffmpeg instead of the bundled one" },
   SONA_API_KEY: { kind: "runtime", meaning: "require `Authorization: Bearer <key>` on every route but `/health` (same as `--api-key`)" },
   SONA_ALLOWED_HOSTS: {

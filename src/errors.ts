@@ -17,6 +17,7 @@ export type ErrorCode =
   | "download_failed"
   | "aborted"
   | "timeout"
+  | "gpu_out_of_memory"
   | "internal_error";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -35,6 +36,9 @@ const STATUS: Record<ErrorCode, number> = {
   download_failed: 502,
   aborted: 499,
   timeout: 408,
+  // 503, not 507 (the full temp dir): the device's memory frees when other work ends, so the same
+  // request may succeed later; the owner can also reload the model with no_gpu
+  gpu_out_of_memory: 503,
   internal_error: 500,
 };
 

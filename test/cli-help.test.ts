@@ -44,8 +44,8 @@ describe("help", () => {
     const help = sona(["--help"], { COLUMNS: "200" }).stdout;
     const commands = section(help, "Commands:");
     // a command's name starts its line; a long description continues on indented lines
-    expect(commands.filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0])).toEqual(["transcribe", "vad", "live", "serve", "pull", "models", "info"]);
-    for (const l of commands) expect(l).toMatch(/^ {2}(transcribe|vad|live|serve|pull|models|info) +\S| {8,}\S/);
+    expect(commands.filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0])).toEqual(["transcribe", "vad", "live", "serve", "pull", "models", "info", "devices"]);
+    for (const l of commands) expect(l).toMatch(/^ {2}(transcribe|vad|live|serve|pull|models|info|devices) +\S| {8,}\S/);
     const examples = section(help, "Examples:");
     expect(examples.length).toBeGreaterThan(0);
     for (const e of examples) expect(e).toMatch(/^ {2}sona [a-z]+ /);

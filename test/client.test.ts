@@ -41,9 +41,9 @@ describe("model lifecycle", () => {
     const none = await rejection(c.transcribe(ONE, FAST));
     expect([none.status, none.code]).toEqual([503, "no_model"]);
 
-    expect(await c.loadModel(MICRO)).toEqual({ model: "synth-micro.en.bin", status: "loaded" });
+    expect(await c.loadModel(MICRO)).toEqual({ model: "synth-micro.en.bin", status: "loaded", device: expect.any(String) });
     expect((await c.loadModel(MICRO)).status).toBe("loaded");
-    expect(await c.ready()).toEqual({ model: "synth-micro.en.bin", status: "ready", slots: { busy: 0, total: 1, queued: 0 } });
+    expect(await c.ready()).toEqual({ model: "synth-micro.en.bin", status: "ready", slots: { busy: 0, total: 1, queued: 0 }, device: expect.any(String) });
     expect((await c.models()).data.map((m) => m.id)).toEqual(["synth-micro.en.bin"]);
     const bad = await rejection(c.loadModel(ONE)); // a WAV file, not a model
     expect([bad.status, bad.param]).toEqual([400, "path"]);

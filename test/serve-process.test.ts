@@ -39,7 +39,7 @@ describe("sona serve (child process, real engine)", () => {
     expect(sona.readyText).toMatch(READY);
     expect((await fetch(`${sona.base}/ready`)).status).toBe(503);
     const loaded = await fetch(`${sona.base}/v1/models/load`, { method: "POST", body: JSON.stringify({ path: MICRO_EN }) });
-    expect(await loaded.json()).toEqual({ model: "synth-micro.en.bin", status: "loaded" });
+    expect(await loaded.json()).toMatchObject({ model: "synth-micro.en.bin", status: "loaded", device: expect.any(String) });
     const res = await fetch(`${sona.base}/v1/audio/transcriptions`, { method: "POST", body: form(3, { response_format: "verbose_json" }) });
     expect(res.status).toBe(200);
     const body = await res.json();
@@ -74,7 +74,7 @@ describe("sona serve (child process, real engine)", () => {
 
   test("a model argument is loaded before the ready line", async () => {
     const sona = await spawnSona(["--port", "0", MICRO_EN]);
-    expect(await (await fetch(`${sona.base}/ready`)).json()).toEqual({ model: "synth-micro.en.bin", status: "ready", slots: { busy: 0, total: 1, queued: 0 } });
+    expect(await (await fetch(`${sona.base}/ready`)).json()).toMatchObject({ model: "synth-micro.en.bin", status: "ready", device: expect.any(String), slots: { busy: 0, total: 1, queued: 0 } });
     sona.proc.kill("SIGINT");
     expect(await sona.proc.exited).toBe(0);
   }, 30_000);

@@ -105,7 +105,7 @@ describe("scripts/system-deps.ts", () => {
     const sudo = process.getuid?.() === 0 ? "" : "sudo ";
     const calls = readFileSync(log, "utf8").trim().split("\n");
     expect(calls[0]).toBe(`${sudo}apt-get update -q`);
-    expect(calls[1]).toStartWith(`${sudo}apt-get install -y -q --no-install-recommends make patch xz-utils nasm`);
+    expect(calls[1]).toStartWith(`${sudo}apt-get install -y -q --no-install-recommends make patch xz-utils glslc nasm`);
     expect(calls[1]).toContain("ffmpeg espeak-ng sox nginx-light python3 curl openssl util-linux mount");
     expect(calls).toHaveLength(2);
   });
@@ -116,7 +116,7 @@ describe("scripts/system-deps.ts", () => {
     expect(r.exitCode).toBe(1);
     const err = r.stderr.toString();
     expect(err).toStartWith("system-deps: npm test needs system tools; missing:\n  make (building libwhisper and ffmpeg)\n");
-    expect(err).toContain("apt-get install -y -q --no-install-recommends make patch xz-utils nasm");
+    expect(err).toContain("apt-get install -y -q --no-install-recommends make patch xz-utils glslc nasm");
     expect(readFileSync(log, "utf8")).toBe("");
   });
 });

@@ -27,6 +27,12 @@ export function prepare(root: string, opts: { rebuild: boolean; needBinary: bool
   const notes: string[] = [];
   opts.log("prepare: whisper.cpp library and tools (scripts/fetch-whisper.ts)");
   script(root, "fetch-whisper.ts");
+  opts.log("prepare: the Vulkan library (scripts/fetch-vulkan.ts)");
+  try {
+    script(root, "fetch-vulkan.ts");
+  } catch (e) {
+    notes.push(`scripts/fetch-vulkan.ts failed (${(e as Error).message}): row 14 has no Vulkan library.`);
+  }
   opts.log("prepare: bundled ffmpeg (scripts/fetch-ffmpeg.ts)");
   script(root, "fetch-ffmpeg.ts");
   opts.log("prepare: synthetic models (scripts/make-test-model.ts)");

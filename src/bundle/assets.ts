@@ -17,6 +17,8 @@ export interface EmbeddedManifest {
   /** cache subdirectory: the sona version plus a hash of every embedded file's hash */
   key: string;
   libraries: Record<string, EmbeddedFile>;
+  /** libsona-whisper-vulkan.so (src/gpu), unpacked only when a GPU is wanted */
+  vulkan: EmbeddedFile | null;
   ffmpeg: EmbeddedFile | null;
   /** files extracted alongside ffmpeg (its license text) */
   ffmpegExtras: EmbeddedFile[];

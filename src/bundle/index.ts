@@ -3,6 +3,7 @@
 // `--help` and `serve`'s ready line never touch the disk), then remembered for the rest of the process.
 import { setBundledFfmpeg } from "../audio/ffmpeg.ts";
 import { setLibrarySource } from "../engine/library.ts";
+import { setVulkanSource } from "../gpu/library.ts";
 import { SonaError } from "../errors.ts";
 import { setEmbeddedVadModel } from "../vad/model.ts";
 import { type EmbeddedFile, type EmbeddedManifest, MANIFEST } from "./assets.ts";
@@ -26,6 +27,8 @@ export function registerEmbedded(manifest: EmbeddedManifest | null = MANIFEST): 
     levels: Object.keys(manifest.libraries),
     path: (level) => unpack(manifest.libraries[level]!),
   });
+  const vulkan = manifest.vulkan;
+  if (vulkan) setVulkanSource(() => unpack(vulkan));
   const { vad, vadExtras } = manifest;
   if (vad) {
     setEmbeddedVadModel(() => {

@@ -45,6 +45,7 @@ const EXAMPLES: Record<string, string[]> = {
   ],
   models: ["sona models", "sona models --available", "sona models --json", "sona models rm tiny"],
   info: ["sona info", "sona --version"],
+  devices: ["sona devices", "sona transcribe base.en talk.wav --gpu-device 1", "sona serve base.en --no-gpu"],
 };
 
 const NOTES: Record<string, string[]> = {
@@ -64,6 +65,8 @@ export const ENVIRONMENT: [string, string][] = [
   ["SONA_MAX_AUDIO_DURATION", "refuse audio longer than this (90m, 12h, seconds; default 12h)"],
   ["SONA_CPU_LEVEL", "force a libwhisper build: x86-64, avx2 or avx512"],
   ["SONA_LIBWHISPER", "load this libwhisper file instead of a bundled one"],
+  ["SONA_NO_GPU", "1: run on the CPU even when a GPU is usable (same as --no-gpu)"],
+  ["SONA_GPU_DEVICE", "the Vulkan device to run on, an index from sona devices (same as --gpu-device)"],
   ["SONA_FFMPEG_PATH", "use this ffmpeg instead of the bundled one"],
   ["SONA_DEBUG", "print stack traces of unexpected errors"],
   ["NO_COLOR", "no colours in help and progress output"],

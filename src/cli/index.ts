@@ -15,6 +15,7 @@ const subCommands = {
   pull: () => import("./pull.ts").then((m) => m.default),
   models: () => import("./models.ts").then((m) => m.default),
   info: () => import("./info.ts").then((m) => m.default),
+  devices: () => import("./devices.ts").then((m) => m.default),
 };
 
 export const main = defineCommand({

@@ -10,6 +10,9 @@ import { listModels, modelsDir } from "../models/store.ts";
 import { formatBytes } from "../models/units.ts";
 import { chooseLibrary, hostTarget } from "../engine/library.ts";
 import { EMBEDDED_VAD, embeddedVadModel } from "../vad/model.ts";
+import { chooseDevice } from "../gpu/choose.ts";
+import { probeGpus } from "../gpu/devices.ts";
+import { deviceRequest } from "../gpu/load.ts";
 import { getCommit, VERSION, WHISPER_VERSION } from "../version.ts";
 
 function ffmpegLine(): string {
@@ -26,6 +29,20 @@ function libraryLine(): string {
     return `libwhisper: ${lib.level}, ${lib.reason}: ${lib.path}`;
   } catch (err) {
     return `libwhisper: unavailable (${err instanceof Error ? err.message : err})`;
+  }
+}
+
+/** The device a model would load on with no flags, and every Vulkan device found. */
+function deviceLines(): string[] {
+  try {
+    const choice = chooseDevice(probeGpus, deviceRequest({}));
+    const listed = probeGpus().devices.map((d) => `  ${d.index}: ${d.description} (${d.type}, ${formatBytes(d.memory_total)})`);
+    const device = choice.device
+      ? `device: GPU ${choice.device.index}, ${choice.device.description} (Vulkan)`
+      : `device: cpu${choice.reason ? ` (${choice.reason})` : " (--no-gpu or SONA_NO_GPU)"}`;
+    return [device, ...listed];
+  } catch (err) {
+    return [`device: cpu (${err instanceof Error ? err.message : err})`];
   }
 }
 
@@ -66,7 +83,7 @@ export default defineCommand({
   meta: { name: "info", description: "Show versions, the CPU library chosen and why, ffmpeg, the models and cache directories, the default thread count, and whisper.cpp's system info" },
   async run() {
     await printVersion();
-    process.stdout.write(`${(await placesLines()).join("\n")}\n`);
+    process.stdout.write(`${[...deviceLines(), ...(await placesLines())].join("\n")}\n`);
     const engine = new WhisperEngine();
     try {
       const info = await engine.start();

@@ -10,6 +10,7 @@ import { DEFAULT_TURN_OPTIONS, LiveSession, PARTIAL_INTERVAL, type LiveEvent, ty
 import { prepareModel } from "../models/index.ts";
 import { parseOptions } from "../options.ts";
 import { embeddedVadModel, resolveVadModel } from "../vad/model.ts";
+import { deviceFlags, gpuArgs } from "../gpu/args.ts";
 import { verboseArg } from "./args.ts";
 import { UsageError } from "./usage.ts";
 
@@ -32,6 +33,7 @@ export default defineCommand({
     "partial-mode": { type: "string", description: "fixed (default), auto (3x the decode time) or off" },
     "partial-interval-ms": { type: "string", description: `Partial cadence in ms of audio, ${PARTIAL_INTERVAL.minMs}-${PARTIAL_INTERVAL.maxMs} (default ${PARTIAL_INTERVAL.defaultMs})` },
     "vad-model": { type: "string", description: "Silero VAD model (default: the embedded silero-v6.2.0)" },
+    ...gpuArgs,
     ...verboseArg,
   },
   async run({ args }) {
@@ -52,6 +54,8 @@ export default defineCommand({
       if (isSonaError(err)) throw new UsageError(err.message.replace(`'${err.param}'`, `--${err.param}`));
       throw err;
     }
+    const device = deviceFlags(args);
+    if (typeof device === "string") throw new UsageError(device);
     const input = String(args.input ?? "-");
     const source = input === "-" ? Bun.stdin : Bun.file(input);
     if (input !== "-" && !(await source.exists())) throw new SonaError("invalid_request", `no such file: ${input}`);
@@ -61,7 +65,7 @@ export default defineCommand({
     const model = await prepareModel(String(args.model));
     const out = createOutput(Boolean(args.json));
     try {
-      await engine.load(model.path);
+      await engine.load(model.path, device);
       const session = new LiveSession({
         engine,
         vadModelPath: vad.path,

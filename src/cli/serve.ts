@@ -9,6 +9,8 @@ import { WhisperEngine } from "../engine/index.ts";
 import { createApp, listen, loadModel, readyLine, ServerContext, shutdown, startIdleUnload, watchForShutdown } from "../server/index.ts";
 import { parseAllowedHosts } from "../server/hosts.ts";
 import { getCommit, VERSION } from "../version.ts";
+import { deviceFlags, gpuArgs } from "../gpu/args.ts";
+import type { DeviceRequest } from "../gpu/choose.ts";
 import { maxAudioDurationArg, readMaxAudioDuration, verboseArg } from "./args.ts";
 import { parseDuration, parseSize } from "./units.ts";
 import { UsageError } from "./usage.ts";
@@ -49,6 +51,7 @@ export default defineCommand({
     "tmp-dir": { type: "string", description: "Directory for uploads while they are transcribed (default: the system temp dir)" },
     "tls-cert": { type: "string", description: "PEM certificate: serve https:// and wss:// (with --tls-key)" },
     "tls-key": { type: "string", description: "PEM private key of --tls-cert" },
+    ...gpuArgs,
     ...verboseArg,
   },
   async run({ args }) {
@@ -78,7 +81,7 @@ export default defineCommand({
     // moment it has read the ready line
     const watch = watchForShutdown({ exitWithParent: settings.exitWithParent, parentPid: settings.parentPid });
     try {
-      if (args.model) await loadModel(ctx, String(args.model));
+      if (args.model) await loadModel(ctx, String(args.model), settings.device);
       if (watch.fired) return;
       const app = createApp({ context: ctx });
       const server = listen(app, settings.host, settings.port, settings.tls);
@@ -115,6 +118,8 @@ interface Settings {
   parallel: number;
   queue: number;
   queueTimeoutMs: number;
+  /** --no-gpu / --gpu-device, for the model named on the command line */
+  device: DeviceRequest;
 }
 
 function readSettings(args: Record<string, unknown>): Settings {
@@ -140,6 +145,8 @@ function readSettings(args: Record<string, unknown>): Settings {
   }
   const tmpDir = (args["tmp-dir"] as string | undefined) || tmpdir();
   if (!isDirectory(tmpDir)) throw new UsageError(`invalid --tmp-dir '${tmpDir}': not a directory`);
+  const device = deviceFlags(args);
+  if (typeof device === "string") throw new UsageError(device);
   const allowedHosts = parseAllowedHosts([...([] as unknown[]).concat(args["allowed-host"] ?? []).map(String), setting("SONA_ALLOWED_HOSTS")]);
   const parallel = count(args, "parallel", "SONA_PARALLEL", 1, 64);
   const queue = count(args, "queue", "SONA_QUEUE", 0, 10_000);
@@ -148,7 +155,7 @@ function readSettings(args: Record<string, unknown>): Settings {
   const maxAudioDurationSec = readMaxAudioDuration(args);
   return {
     host: String(args.host), port, exitWithParent: args["exit-with-parent"] !== false, parentPid, maxUpload, unloadTimeoutMs, uploadIdleTimeoutMs,
-    maxAudioDurationSec, tmpDir, allowedHosts, tls: readTls(args), parallel, queue, queueTimeoutMs,
+    maxAudioDurationSec, tmpDir, allowedHosts, tls: readTls(args), parallel, queue, queueTimeoutMs, device,
   };
 }
 

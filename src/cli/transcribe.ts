@@ -11,6 +11,7 @@ import { createLiveRenderer, isLiveFormat, type LiveRenderer } from "../format/l
 import { prepareModel } from "../models/index.ts";
 import { parseOptions, type TranscribeOptions } from "../options.ts";
 import { transcribeFile } from "../transcribe.ts";
+import { deviceFlags, gpuArgs } from "../gpu/args.ts";
 import { flagMessage, maxAudioDurationArg, optionArgs, rawOptions, readMaxAudioDuration, verboseArg } from "./args.ts";
 import { checkWritable, parseFormats, planTargets, writeTarget, type Target } from "./outputs.ts";
 import { createProgress, formatDuration } from "./progress.ts";
@@ -29,6 +30,7 @@ export default defineCommand({
     format: { type: "string", alias: "f", description: "Output format, or several comma-separated with -o (default: from the -o extension, else json)" },
     output: { type: "string", alias: "o", description: "Write to this file, or to DIR/<name>.<ext> for an existing directory; with several formats, a base name (-o talk: talk.srt, talk.vtt)" },
     ...maxAudioDurationArg,
+    ...gpuArgs,
     ...verboseArg,
   },
   async run({ args }) {
@@ -42,6 +44,8 @@ export default defineCommand({
       throw new UsageError(flagMessage(err));
     }
     const maxAudioDurationSec = readMaxAudioDuration(args);
+    const device = deviceFlags(args);
+    if (typeof device === "string") throw new UsageError(device);
     if (inputs.filter((i) => i === "-").length > 1) throw new UsageError("standard input ('-') can be read only once");
     const plans = planTargets(inputs, formats, args.output as string | undefined);
     for (const t of plans.flat()) if (t.path !== null) checkWritable(t.path);
@@ -52,7 +56,7 @@ export default defineCommand({
     let started = false;
     try {
       const model = await prepareModel(String(args.model));
-      const loading = engine.load(model.path);
+      const loading = engine.load(model.path, device);
       loading.catch((e) => (loadError = e)); // awaited after the audio is decoded; never unhandled
       let failed = 0;
       for (const [i, input] of inputs.entries()) {

@@ -3,8 +3,10 @@
 // each decoding on a whisper_state of its own over one context (the weights are in memory once),
 // and one more worker, started when first needed, for speech detection without a model. Tests can
 // pass any other Engine (see test/fake-engine.ts) to the server.
+import { statSync } from "node:fs";
 import { SonaError } from "../errors.ts";
 import { validateModelFile } from "../models/validate.ts";
+import { loadWithFallback } from "../gpu/load.ts";
 import { DEFAULT_FLASH_ATTN, slotThreads } from "./defaults.ts";
 import type { SpeechSpan } from "../vad/params.ts";
 import { chooseLibrary, type LibraryChoice } from "./library.ts";
@@ -72,6 +74,8 @@ export class WhisperEngine implements Engine {
   private readonly detection: WorkerLane;
   /** the loaded weights every slot's state decodes on */
   private ctx: number | null = null;
+  /** the Vulkan library `ctx` was made with (src/gpu), or none: the CPU library's */
+  private ctxLib?: string;
   /** contexts a killed worker may still be reading: never freed (a leak, not a crash) */
   private readonly abandoned = new Set<number>();
   /** what the first worker reported when it opened the library */
@@ -95,32 +99,40 @@ export class WhisperEngine implements Engine {
     // fault (out of memory, the device), not the file's: internal_error
     await validateModelFile(path);
     const first = this.slots[0]!;
-    const reply = await first.enqueue(() =>
-      first.post({ type: "load", path, flashAttn: this.options.flashAttn ?? DEFAULT_FLASH_ATTN, useGpu: !options.noGpu, gpuDevice: options.gpuDevice ?? 0 }),
-    );
-    if (reply.type !== "loaded") throw new SonaError("internal_error", `${failure(reply)} (the file passed validation: out of memory?)`);
     const old = this.ctx;
-    // every slot moves to the new weights after the job it runs (the server's gate lets none run)
-    const attached = await Promise.all(this.slots.map((lane) => lane.enqueue(() => lane.post({ type: "attach", ctx: reply.ctx }))));
-    const failed = attached.find((r) => r.type !== "ok");
-    if (failed) {
-      await this.moveSlots(old);
-      await this.free(reply.ctx);
-      throw new SonaError("internal_error", `${failure(failed)} while loading ${path}`);
-    }
-    this.ctx = reply.ctx;
-    if (old !== null) await this.free(old);
-    this.model = reply.model;
-    return reply.model;
+    const oldLib = this.ctxLib;
+    // src/gpu chooses the device and loads again on the CPU when the GPU's load or attach fails
+    const { loaded, placement } = await loadWithFallback({ ...options, modelBytes: statSync(path).size }, async (gpu) => {
+      const reply = await first.enqueue(() =>
+        first.post({ type: "load", path, flashAttn: this.options.flashAttn ?? DEFAULT_FLASH_ATTN, useGpu: gpu !== undefined, gpuDevice: gpu?.index ?? 0, gpuLib: gpu?.libPath }),
+      );
+      if (reply.type !== "loaded") throw new SonaError("internal_error", `${failure(reply)} (the file passed validation: out of memory?)`);
+      // every slot moves to the new weights after the job it runs (the server's gate lets none run)
+      const attached = await Promise.all(this.slots.map((lane) => lane.enqueue(() => lane.post({ type: "attach", ctx: reply.ctx, gpuLib: gpu?.libPath }))));
+      const failed = attached.find((r) => r.type !== "ok");
+      if (failed) {
+        await this.moveSlots(old, oldLib);
+        await this.free(reply.ctx, gpu?.libPath);
+        throw new SonaError("internal_error", `${failure(failed)} while loading ${path}`);
+      }
+      return { ctx: reply.ctx, model: reply.model, gpuLib: gpu?.libPath };
+    });
+    this.ctx = loaded.ctx;
+    this.ctxLib = loaded.gpuLib;
+    if (old !== null) await this.free(old, oldLib);
+    this.model = { ...loaded.model, device: placement.device, fallbackReason: placement.fallbackReason };
+    return this.model;
   }
 
   async unload(): Promise<void> {
     const old = this.ctx;
+    const oldLib = this.ctxLib;
     if (old === null) return;
     this.model = null;
     this.ctx = null;
+    this.ctxLib = undefined;
     await this.moveSlots(null);
-    await this.free(old);
+    await this.free(old, oldLib);
   }
 
   async transcribe(samples: Float32Array, options: DecodeOptions, hooks: TranscribeHooks = {}): Promise<TranscriptResult> {
@@ -193,20 +205,21 @@ export class WhisperEngine implements Engine {
     if (ready.type !== "ready") throw new SonaError("internal_error", failure(ready));
     this.info ??= { library, whisperVersion: ready.whisperVersion, systemInfo: ready.systemInfo };
     if (slot && this.ctx !== null) {
-      const attached = await lane.post({ type: "attach", ctx: this.ctx });
+      const attached = await lane.post({ type: "attach", ctx: this.ctx, gpuLib: this.ctxLib });
       if (attached.type !== "ok") throw new SonaError("internal_error", failure(attached));
     }
   }
 
   /** Every slot onto `ctx` (or onto none), each after the job it runs. */
-  private async moveSlots(ctx: number | null): Promise<void> {
-    await Promise.all(this.slots.map((lane) => lane.enqueue(() => lane.post(ctx === null ? { type: "detach" } : { type: "attach", ctx }))));
+  private async moveSlots(ctx: number | null, gpuLib?: string): Promise<void> {
+    await Promise.all(this.slots.map((lane) => lane.enqueue(() => lane.post(ctx === null ? { type: "detach" } : { type: "attach", ctx, gpuLib }))));
   }
 
-  private async free(ctx: number): Promise<void> {
+  /** Frees `ctx` with the library that made it (`gpuLib`, or the CPU one). */
+  private async free(ctx: number, gpuLib?: string): Promise<void> {
     if (this.abandoned.has(ctx)) return;
     const lane = this.slots[0]!;
-    await lane.enqueue(() => lane.post({ type: "free", ctx }));
+    await lane.enqueue(() => lane.post({ type: "free", ctx, gpuLib }));
   }
 }
 

@@ -9,19 +9,23 @@ export interface ModelDetails {
   path: string;
   multilingual: boolean;
   loadMs: number;
+  /** `cpu`, or the GPU's description (src/gpu) */
+  device?: string;
+  /** why the model is on the CPU although a GPU was asked for, or one failed */
+  fallbackReason?: string;
 }
 
 /** What the engine asks a worker (ToWorker adds the request's id). */
 export type WorkerRequest =
   | { type: "init"; libPath: string; logLevel: number }
   /** load the weights (no decoding state): the reply carries the context for every slot to attach to */
-  | { type: "load"; path: string; flashAttn: boolean; useGpu: boolean; gpuDevice: number }
+  | { type: "load"; path: string; flashAttn: boolean; useGpu: boolean; gpuDevice: number; gpuLib?: string }
   /** decode on `ctx` from now on, with a whisper_state of this worker's own (any earlier one freed) */
-  | { type: "attach"; ctx: number }
+  | { type: "attach"; ctx: number; gpuLib?: string }
   /** free this worker's state: the context is about to be freed or replaced */
   | { type: "detach" }
   /** free a context no worker is attached to any more */
-  | { type: "free"; ctx: number }
+  | { type: "free"; ctx: number; gpuLib?: string }
   | { type: "run"; samples: Float32Array; options: DecodeOptions; abort: Int32Array }
   | { type: "vad"; samples: Float32Array; vad: VadRun }
   /** streaming detection; `stream` names the stream's own Silero context in this worker */
@@ -75,5 +79,5 @@ export type Reply =
   | { type: "done"; result: TranscriptResult }
   | { type: "spans"; spans: SpeechSpan[]; vadMs: number }
   | { type: "probs"; probs: Float32Array }
-  | { type: "failed"; code: "invalid_model" | "invalid_request" | "aborted" | "internal_error"; message: string };
+  | { type: "failed"; code: "invalid_model" | "invalid_request" | "aborted" | "gpu_out_of_memory" | "internal_error"; message: string };
 export type FromWorker = { id: number } & Reply;

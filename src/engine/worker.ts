@@ -13,8 +13,14 @@ import { buildParams, type CallOptions } from "./params.ts";
 import type { DecodeOptions, Reply, ToWorker } from "./protocol.ts";
 import type { Segment, Token } from "./types.ts";
 import { SpeechDetector, WorkerFailure } from "./vad.ts";
+import { checkGpu, tookOutOfMemory } from "../gpu/devices.ts";
 
+/** the attached state's library: the CPU level's, or the Vulkan one (src/gpu) for weights on a GPU */
 let lib: WhisperSymbols | undefined;
+let cpuLib: WhisperSymbols | undefined;
+let gpuLib: WhisperSymbols | undefined;
+let gpuLibPath = "";
+let logLevel = 5;
 let tokens: TokenReader | undefined;
 let detector: SpeechDetector | undefined;
 /** the shared context this worker decodes on, and its own state over it */
@@ -77,28 +83,48 @@ const onProgress = new JSCallback(
   { args: ["ptr", "ptr", "i32", "ptr"], returns: "void" },
 );
 
+/** The library weights on a GPU (`gpuLib`) or on the CPU live in; the Vulkan one opens once. */
+function libFor(path: string | undefined): WhisperSymbols {
+  if (!path) return cpuLib!;
+  if (!gpuLib) {
+    gpuLib = openLibrary(path);
+    gpuLib.sona_log_set_level(logLevel);
+    gpuLibPath = path;
+  }
+  return gpuLib;
+}
+
 /** The weights only: the engine then has every slot attach a state of its own to them. */
 function load(m: Extract<ToWorker, { type: "load" }>): Reply {
   const t0 = performance.now();
-  const cparams = asPointer(lib!.whisper_context_default_params_by_ref())!;
+  if (m.gpuLib) {
+    if (gpuLib) tookOutOfMemory(m.gpuLib); // a flag left from an earlier model is not this load's
+    const problem = checkGpu(m.gpuLib, m.gpuDevice);
+    if (problem) return { type: "failed", code: "internal_error", message: problem };
+  }
+  const use = libFor(m.gpuLib);
+  const cparams = asPointer(use.whisper_context_default_params_by_ref())!;
   const cp = new ParamsStruct(cparams, LAYOUT.whisper_context_params.sizeof);
   cp.bool(LAYOUT.whisper_context_params.use_gpu, m.useGpu);
   cp.bool(LAYOUT.whisper_context_params.flash_attn, m.flashAttn);
   cp.i32(LAYOUT.whisper_context_params.gpu_device, m.gpuDevice);
-  lib!.sona_clear_last_error();
-  const next = asPointer(lib!.sona_init_from_file(Buffer.from(`${m.path}\0`), cparams));
-  lib!.whisper_free_context_params(cparams);
+  use.sona_clear_last_error();
+  const next = asPointer(use.sona_init_from_file(Buffer.from(`${m.path}\0`), cparams));
+  use.whisper_free_context_params(cparams);
   if (!next) {
-    const detail = String(lib!.sona_last_error() ?? "");
+    const detail = String(use.sona_last_error() ?? "");
     return { type: "failed", code: "invalid_model", message: `whisper.cpp could not load ${m.path}${detail ? `: ${detail}` : ""}` };
   }
-  const multilingual = lib!.whisper_is_multilingual(next) !== 0;
+  const multilingual = use.whisper_is_multilingual(next) !== 0;
   return { type: "loaded", ctx: next, model: { path: m.path, multilingual, loadMs: performance.now() - t0 } };
 }
 
-function attach(to: Pointer): Reply {
+function attach(to: Pointer, path: string | undefined): Reply {
   detach();
-  state = asPointer(lib!.whisper_init_state(to));
+  // the state is made, used and freed with the library that made the weights
+  lib = libFor(path);
+  tokens = new TokenReader(lib);
+  state = asPointer(lib.whisper_init_state(to));
   if (!state) return { type: "failed", code: "internal_error", message: "whisper.cpp could not allocate a decoding state (out of memory?)" };
   ctx = to;
   return { type: "ok" };
@@ -186,7 +212,7 @@ function run(m: Extract<ToWorker, { type: "run" }>): Reply {
   try {
     return decode(m);
   } finally {
-    if (long && ctx) attach(ctx);
+    if (long && ctx) attach(ctx, lib === gpuLib ? gpuLibPath : undefined);
   }
 }
 
@@ -243,7 +269,13 @@ function decode(m: Extract<ToWorker, { type: "run" }>): Reply {
   }
   const inferenceMs = performance.now() - started;
   if (Atomics.load(m.abort, 0) !== 0) return { type: "failed", code: "aborted", message: "transcription aborted" };
-  if (rc !== 0) return { type: "failed", code: "internal_error", message: `whisper.cpp failed to transcribe (code ${rc}): ${String(lib!.sona_last_error() ?? "")}` };
+  if (rc !== 0) {
+    // ggml's Vulkan backend flags this instead of aborting (vulkan-instance.patch)
+    if (lib === gpuLib && tookOutOfMemory(gpuLibPath)) {
+      return { type: "failed", code: "gpu_out_of_memory", message: `the GPU ran out of memory (whisper.cpp code ${rc}); retry, or reload the model with no_gpu` };
+    }
+    return { type: "failed", code: "internal_error", message: `whisper.cpp failed to transcribe (code ${rc}): ${String(lib!.sona_last_error() ?? "")}` };
+  }
   return {
     type: "done",
     result: {
@@ -274,20 +306,21 @@ const streams = new Map<number, SpeechDetector>();
 function handle(m: ToWorker): Reply | undefined {
   switch (m.type) {
     case "init":
-      lib = openLibrary(m.libPath);
+      lib = cpuLib = openLibrary(m.libPath);
       tokens = new TokenReader(lib);
       detector = new SpeechDetector(lib);
+      logLevel = m.logLevel;
       lib.sona_log_set_level(m.logLevel);
       return { type: "ready", whisperVersion: String(lib.whisper_version()), systemInfo: String(lib.whisper_print_system_info()) };
     case "load":
       return load(m);
     case "attach":
-      return attach(m.ctx as Pointer);
+      return attach(m.ctx as Pointer, m.gpuLib);
     case "detach":
       detach();
       return { type: "ok" };
     case "free":
-      lib!.whisper_free(m.ctx as Pointer);
+      libFor(m.gpuLib).whisper_free(m.ctx as Pointer);
       return { type: "ok" };
     case "run":
       return run(m);
@@ -301,7 +334,7 @@ function handle(m: ToWorker): Reply | undefined {
       if (!stream) {
         // a stream is opened by its first call; a later one finding none lost it in a restart
         if (!m.reset) throw new WorkerFailure("internal_error", "the live session's speech detector was lost: the engine worker was restarted");
-        streams.set(m.stream, (stream = new SpeechDetector(lib!)));
+        streams.set(m.stream, (stream = new SpeechDetector(cpuLib!)));
       }
       const probs = stream.probabilities(m.samples, m.modelPath, m.reset);
       self.postMessage({ type: "probs", probs, id: m.id }, [probs.buffer]);

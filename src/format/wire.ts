@@ -37,16 +37,25 @@ export const SlotsSchema = named(
   }),
 );
 export const HealthSchema = named("Health", T.Object({ status: literal("ok", "always ok"), slots: SlotsSchema }));
+/** Where the model runs (src/gpu): on every answer that names the loaded model. */
+function DeviceFields() {
+  return {
+    device: T.Optional(T.String({ description: "`cpu`, or the GPU (Vulkan device) the model runs on, by its driver's name" })),
+    fallback_reason: T.Optional(T.String({ description: "why the model runs on the CPU although a GPU was asked for by index or failed (no Vulkan driver, a device that failed to start, out of device memory while loading)" })),
+  };
+}
+
 export const ReadySchema = named(
   "Ready",
   T.Object({
     model: T.String({ description: "file name of the loaded model" }),
     status: T.Union([T.Literal("ready"), T.Literal("unloaded_idle")], { description: "unloaded_idle: the idle timer unloaded it, and the next transcription loads it again" }),
     slots: SlotsSchema,
+    ...DeviceFields(),
   }),
 );
 export const NotReadySchema = named("NotReady", T.Object({ message: literal("no model loaded"), status: literal("not_ready") }));
-export const ModelLoadedSchema = named("ModelLoaded", T.Object({ model: T.String({ description: "file name of the loaded model" }), status: literal("loaded") }));
+export const ModelLoadedSchema = named("ModelLoaded", T.Object({ model: T.String({ description: "file name of the loaded model" }), status: literal("loaded"), ...DeviceFields() }));
 export const ModelUnloadedSchema = named("ModelUnloaded", T.Object({ status: literal("unloaded") }));
 export const ModelSchema = named(
   "Model",
@@ -56,6 +65,7 @@ export const ModelSchema = named(
     created: T.Integer({ description: "unix seconds when it was loaded" }),
     owned_by: literal("local"),
     slots: T.Optional(SlotsSchema),
+    ...DeviceFields(),
   }),
 );
 export const ModelListSchema = named("ModelList", T.Object({ object: literal("list"), data: T.Array(ModelSchema, { maxItems: 1 }) }));

@@ -113,6 +113,13 @@ export class ServerContext {
     return this.loaded;
   }
 
+  /** where the loaded model runs, for /ready, /v1/models and the load response ({} with no model) */
+  get device(): { device?: string; fallback_reason?: string } {
+    const m = this.engine.model;
+    if (!m?.device) return {};
+    return m.fallbackReason ? { device: m.device, fallback_reason: m.fallbackReason } : { device: m.device };
+  }
+
   /** the name clients see: the file's base name, as the original reported it */
   get modelName(): string | null {
     const model = this.model;

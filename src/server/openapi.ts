@@ -75,8 +75,8 @@ const schemas: Record<string, unknown> = {
   LoadModelRequest: obj(
     {
       path: str("model file on the server's disk, or a model name from `sona models` / `sona pull`"),
-      gpu_device: { type: ["integer", "null"], minimum: 0, description: "GPU index (default: whisper.cpp's first)" },
-      no_gpu: { type: "boolean", default: false, description: "run on the CPU only" },
+      gpu_device: { type: ["integer", "null"], minimum: 0, description: "the Vulkan device to load on, an index from `sona devices` (default: the first hardware GPU; a software device only when named)" },
+      no_gpu: { type: "boolean", default: false, description: "run on the CPU even when a GPU is usable" },
     },
     ["path"],
   ),

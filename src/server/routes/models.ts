@@ -28,9 +28,9 @@ export async function loadModel(ctx: ServerContext, nameOrPath: string, options:
   return true;
 }
 
-/** the request's field is `path`, whatever the resolver called it */
+/** the request's field is `path`, whatever the resolver called it (a bad gpu_device stays its own) */
 function asPathError(err: unknown): never {
-  if (err instanceof SonaError && err.param !== "path" && err.status === 400) {
+  if (err instanceof SonaError && err.param !== "path" && err.param !== "gpu_device" && err.status === 400) {
     throw new SonaError(err.code, err.message, { param: "path", cause: err });
   }
   throw err;
@@ -68,7 +68,7 @@ export function modelRoutes(ctx: ServerContext) {
         const { path, options } = parseLoadBody(await readSmallBody(request, LOAD_BODY_LIMIT));
         using _lease = await ctx.gate.acquire(request.signal);
         await loadModel(ctx, path, options);
-        return json({ model: ctx.modelName, status: "loaded" });
+        return json({ model: ctx.modelName, status: "loaded", ...ctx.device });
       },
       { parse: "none", detail: DOCS.loadModel },
     )
@@ -107,5 +107,5 @@ export function modelRoutes(ctx: ServerContext) {
 /** The loaded model as OpenAI's Model object, or null. */
 function modelInfo(ctx: ServerContext): ModelInfo | null {
   const model = ctx.model;
-  return model && { id: basename(model.path), object: "model", created: model.loadedAt, owned_by: "local", slots: ctx.slots };
+  return model && { id: basename(model.path), object: "model", created: model.loadedAt, owned_by: "local", slots: ctx.slots, ...ctx.device };
 }

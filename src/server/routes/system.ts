@@ -14,7 +14,7 @@ export function systemRoutes(ctx: ServerContext) {
       () => {
         const model = ctx.modelName;
         // the original's bodies, kept as they were (not the error envelope): owners poll this
-        if (model) return json({ model, status: "ready", slots: ctx.slots });
+        if (model) return json({ model, status: "ready", slots: ctx.slots, ...ctx.device });
         // unloaded by the idle timer: still ready, the next transcription loads it again
         if (ctx.idleUnloaded) return json({ model: basename(ctx.idleUnloaded.path), status: "unloaded_idle", slots: ctx.slots });
         return json({ message: "no model loaded", status: "not_ready" }, 503);

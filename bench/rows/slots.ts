@@ -39,7 +39,8 @@ export async function throughputRow(ctx: BenchContext): Promise<RowResult> {
       await Promise.all(Array.from({ length: CONCURRENT }, () => ask(server, file)));
       return performance.now() - t0;
     };
-    await burst(servers.get(1)!); // warm-up
+    // warm-up: one request on each (first-touch costs of the weights and each slot's state)
+    for (const s of servers.values()) await ask(s, file);
     const res = await interleave<number>(
       ctx.runs,
       counts.map((n) => ({ name: String(n), run: () => burst(servers.get(n)!) })),

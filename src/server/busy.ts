@@ -46,7 +46,9 @@ interface Waiter {
   /** a transcription in the opt-in queue (counted against its limit) */
   queued: boolean;
   take: (lease: Lease) => void;
+  /** told when its place in line changes */
   moved?: (position: number) => void;
+  position?: number;
 }
 
 export class BusyGate {
@@ -190,7 +192,11 @@ export class BusyGate {
       this.waiters.shift();
       head.take(this.grant(head.all));
     }
-    this.waiters.forEach((w, i) => w.moved?.(i + 1));
+    this.waiters.forEach((w, i) => {
+      if (w.position === i + 1) return;
+      w.position = i + 1;
+      w.moved?.(i + 1);
+    });
     if (this.holders.size > 0 || this.waiters.length > 0) return;
     for (const l of this.idleListeners) l();
     const free = this.freeWaiters;

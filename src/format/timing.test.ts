@@ -50,6 +50,11 @@ describe("repairTimes", () => {
     );
   });
 
+  test("a duration that is not exact in binary keeps its last centisecond (9.53 s is 953 cs, not 952)", () => {
+    // found by the property below (seed 303363364): 9.53 * 100 is 952.999... in floating point
+    expect(times(repairTimes(result([seg(0, 0, 943), seg(1, 0, 0)], 9.53)))).toEqual([[0, 943], [943, 953]]);
+  });
+
   test("several segments at the very end share its last MIN_CUE_CS", () => {
     expect(times(repairTimes(result([seg(0, 0, 395), seg(1, 400, 400), seg(2, 400, 400)], 4)))).toEqual([[0, 395], [400 - MIN_CUE_CS, 400], [400 - MIN_CUE_CS, 400]]);
   });

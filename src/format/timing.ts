@@ -20,7 +20,8 @@ export interface TimeRepairer {
 
 /** For segments that arrive one by one (streams); `durationSec` is the audio's length. */
 export function createTimeRepairer(durationSec: number): TimeRepairer {
-  const end = Math.max(0, Math.floor(durationSec * 100));
+  // a hair of slack: 9.53 * 100 is 952.999..., and the audio's last centisecond must not be lost
+  const end = Math.max(0, Math.floor(durationSec * 100 + 1e-6));
   let prevStart = 0;
   let prevEnd = 0;
   return {

@@ -2,29 +2,14 @@
 // (espeak-ng sentences with known silences) through the real engine, Silero and a synthetic whisper
 // model (times and events only, never the text); the gate, the model check and every bad input
 // with the fake engine.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { WhisperEngine } from "../src/engine/index.ts";
+import { describe, expect, test } from "bun:test";
 import { FakeEngine } from "./fake-engine.ts";
-import { eventually, MICRO_EN, postAudio, startTestServer } from "./helpers/server.ts";
-import { spokenWithGaps, THREE_UTTERANCES, type SpokenAudio } from "./helpers/speech.ts";
+import { liveTestServers } from "./helpers/live-servers.ts";
+import { eventually, postAudio, startTestServer } from "./helpers/server.ts";
 import { openEvents, rawUpgrade, sendF32 } from "./helpers/ws.ts";
 
-const engine = new WhisperEngine();
-const real = startTestServer(engine);
-const fake = new FakeEngine();
-const server = startTestServer(fake);
-let spoken: SpokenAudio;
-
-beforeAll(async () => {
-  spoken = await spokenWithGaps(THREE_UTTERANCES.texts, THREE_UTTERANCES.gaps);
-  await engine.load(MICRO_EN);
-  await fake.load("/models/fake.en.bin");
-}, 60_000);
-afterAll(async () => {
-  await real.close();
-  await server.close();
-  await engine.close();
-});
+const live = liveTestServers();
+const { real, server, fake } = live;
 
 const wsUrl = (base: string) => `${base.replace("http", "ws")}/v1/audio/live`;
 const start = async (base: string, fields: Record<string, unknown> = {}) => {
@@ -38,15 +23,15 @@ describe("GET /v1/audio/live", () => {
   test("three utterances give exactly three segments within 0.3 s of the speech, partials before each", async () => {
     const s = await start(real.base);
     expect(s.events.map((e) => e.type)).toEqual(["ready"]);
-    sendF32(s.ws, spoken.samples, 40);
+    sendF32(s.ws, live.spoken.samples, 40);
     s.ws.send(JSON.stringify({ type: "stop" }));
     await s.next((e) => e.type === "stopped", 120_000);
     await s.closed;
     const segments = s.events.filter((e) => e.type === "segment");
     expect(segments).toHaveLength(3);
     for (const [i, seg] of segments.entries()) {
-      expect(Math.abs(seg.start - spoken.utterances[i]!.start)).toBeLessThanOrEqual(0.3);
-      expect(Math.abs(seg.end - spoken.utterances[i]!.end)).toBeLessThanOrEqual(0.3);
+      expect(Math.abs(seg.start - live.spoken.utterances[i]!.start)).toBeLessThanOrEqual(0.3);
+      expect(Math.abs(seg.end - live.spoken.utterances[i]!.end)).toBeLessThanOrEqual(0.3);
       expect(typeof seg.text).toBe("string");
     }
     // each segment's partials come before it and lie inside its utterance
@@ -67,7 +52,7 @@ describe("GET /v1/audio/live", () => {
 
   test("partial_mode off: segments only", async () => {
     const s = await start(real.base, { partial_mode: "off" });
-    sendF32(s.ws, spoken.samples.subarray(0, Math.round((spoken.utterances[0]!.end + 1) * 16000)), 100);
+    sendF32(s.ws, live.spoken.samples.subarray(0, Math.round((live.spoken.utterances[0]!.end + 1) * 16000)), 100);
     s.ws.send(JSON.stringify({ type: "stop" }));
     await s.next((e) => e.type === "stopped", 120_000);
     expect(s.events.map((e) => e.type)).toEqual(["ready", "segment", "stopped"]);

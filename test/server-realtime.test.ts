@@ -2,29 +2,13 @@
 // WebSocket (Bun's built-in client) on 127.0.0.1. Real speech (espeak-ng, known silences) at 24 kHz
 // pcm16 through the real engine, Silero and a synthetic whisper model: events, order and times,
 // never the text. The gate, the query check and bad input with the fake engine.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { WhisperEngine } from "../src/engine/index.ts";
-import { FakeEngine } from "./fake-engine.ts";
-import { eventually, MICRO_EN, postAudio, startTestServer } from "./helpers/server.ts";
-import { spokenWithGaps, THREE_UTTERANCES, type SpokenAudio } from "./helpers/speech.ts";
+import { describe, expect, test } from "bun:test";
+import { liveTestServers } from "./helpers/live-servers.ts";
+import { eventually, postAudio, startTestServer } from "./helpers/server.ts";
 import { GA_TRANSCRIPTION_SESSION, openEvents, rawUpgrade, type EventSocket } from "./helpers/ws.ts";
 
-const engine = new WhisperEngine();
-const real = startTestServer(engine);
-const fake = new FakeEngine();
-const server = startTestServer(fake);
-let spoken: SpokenAudio;
-
-beforeAll(async () => {
-  spoken = await spokenWithGaps(THREE_UTTERANCES.texts, THREE_UTTERANCES.gaps);
-  await engine.load(MICRO_EN);
-  await fake.load("/models/fake.en.bin");
-}, 60_000);
-afterAll(async () => {
-  await real.close();
-  await server.close();
-  await engine.close();
-});
+const live = liveTestServers();
+const { real, server, fake } = live;
 
 const url = (base: string, query = "intent=transcription") => `${base.replace("http", "ws")}/v1/realtime?${query}`;
 
@@ -64,7 +48,7 @@ describe("a Realtime transcription session (GA shape, 24 kHz, server VAD)", () =
     send(s, { type: "session.update", event_id: "ev1", session: GA_TRANSCRIPTION_SESSION });
     const updated = await s.next((e) => e.type === "session.updated");
     expect(updated.session.audio.input.transcription).toEqual({ model: "gpt-4o-transcribe", language: "en", prompt: null });
-    append(s, to24k(spoken.samples), 24000, 50);
+    append(s, to24k(live.spoken.samples), 24000, 50);
     // events are handled in order: the error for this empty commit comes after everything before it
     send(s, { type: "input_audio_buffer.commit", event_id: "last" });
     const empty = await s.next((e) => e.type === "error" && e.error.event_id === "last", 120_000);
@@ -90,8 +74,8 @@ describe("a Realtime transcription session (GA shape, 24 kHz, server VAD)", () =
       expect(done.usage.seconds).toBeGreaterThan(0);
       const started = mine[0]!;
       const stopped = mine.find((e) => e.type === "input_audio_buffer.speech_stopped")!;
-      expect(Math.abs(started.audio_start_ms / 1000 - spoken.utterances[i]!.start)).toBeLessThanOrEqual(0.3);
-      expect(Math.abs(stopped.audio_end_ms / 1000 - spoken.utterances[i]!.end)).toBeLessThanOrEqual(0.3);
+      expect(Math.abs(started.audio_start_ms / 1000 - live.spoken.utterances[i]!.start)).toBeLessThanOrEqual(0.3);
+      expect(Math.abs(stopped.audio_end_ms / 1000 - live.spoken.utterances[i]!.end)).toBeLessThanOrEqual(0.3);
     }
     for (const e of s.events) expect(typeof e.event_id).toBe("string");
     s.ws.close();
@@ -105,7 +89,7 @@ describe("a Realtime transcription session (GA shape, 24 kHz, server VAD)", () =
     const updated = await s.next((e) => e.type === "transcription_session.updated");
     expect(updated.session.turn_detection).toBeNull();
     expect(updated.session.input_audio_format).toBe("pcm_s16le_16000");
-    const first = spoken.samples.subarray(0, Math.round((spoken.utterances[0]!.end + 0.5) * 16000));
+    const first = live.spoken.samples.subarray(0, Math.round((live.spoken.utterances[0]!.end + 0.5) * 16000));
     append(s, first, 16000, 100);
     send(s, { type: "input_audio_buffer.commit" });
     const done = await s.next((e) => e.type === "conversation.item.input_audio_transcription.completed", 60_000);

@@ -39,6 +39,7 @@ export function buildParams(
   if (o.maxTextCtx !== undefined) p.i32(off("n_max_text_ctx"), o.maxTextCtx);
   if (o.noContext) p.i32(off("n_max_text_ctx"), 0);
   p.bool(off("no_context"), call.clearContext);
+  if (o.singleSegment) p.bool(off("single_segment"), true);
   if (o.prompt && call.withPrompt) p.string(off("initial_prompt"), o.prompt);
   if (o.carryInitialPrompt !== undefined) p.bool(off("carry_initial_prompt"), o.carryInitialPrompt);
   p.string(off("language"), call.language);

@@ -67,6 +67,8 @@ export interface DecodeOptions {
   carryInitialPrompt?: boolean;
   /** no conditioning on earlier text, within the request too */
   noContext?: boolean;
+  /** one segment per 30 s window: audio shorter than a window (a live utterance) is decoded in one pass */
+  singleSegment?: boolean;
   vad?: VadRun & { mode: VadMode };
 }
 

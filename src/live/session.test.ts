@@ -1,9 +1,11 @@
 // The live engine on real speech (espeak-ng sentences with known silences) through the real
 // Silero model and a synthetic whisper model: turns, times and event order, never the text.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Engine, WhisperEngine } from "../engine/index.ts";
+import { WhisperEngine } from "../engine/index.ts";
+import { SonaError } from "../errors.ts";
 import { parseOptions } from "../options.ts";
 import { VENDORED_VAD_PATH } from "../vad/model.ts";
+import { wrapTranscribe } from "../../test/helpers/engine-wrap.ts";
 import { MICRO_EN } from "../../test/helpers/server.ts";
 import { spokenWithGaps, THREE_UTTERANCES, type SpokenAudio } from "../../test/helpers/speech.ts";
 import { DEFAULT_TURN_OPTIONS, LiveSession, tail, type LiveEvent, type LiveSessionOptions } from "./index.ts";
@@ -36,6 +38,30 @@ async function run(samples: Float32Array, chunkMs: number, options: Partial<Live
   session.close();
   return events;
 }
+
+/** Streams `samples` at real-time pace in 100 ms chunks (a live microphone); all events. */
+async function live(samples: Float32Array, options: Partial<LiveSessionOptions>): Promise<LiveEvent[]> {
+  const events: LiveEvent[] = [];
+  const session = new LiveSession({ engine, vadModelPath: VENDORED_VAD_PATH, decode, turns: DEFAULT_TURN_OPTIONS, onEvent: (e) => events.push(e), ...options });
+  const t0 = performance.now();
+  for (let i = 0; i < samples.length; i += 1600) {
+    session.push(samples.subarray(i, i + 1600));
+    const due = ((i + 1600) / 16000) * 1000 - (performance.now() - t0);
+    if (due > 0) await Bun.sleep(due);
+  }
+  await session.finish();
+  session.close();
+  return events;
+}
+
+/** The real engine, with `partial` run before each partial's decode; the session is given a decode
+ *  with fallback on, so its partials are the greedy-only calls (finals are forwarded greedy too). */
+const withPartials = (partial: (signal: AbortSignal) => Promise<void>) =>
+  wrapTranscribe(engine, (next) => async (samples, options, hooks) => {
+    if (!options.noFallback) return next(samples, { ...options, noFallback: true }, hooks);
+    await partial(hooks!.signal!);
+    return next(samples, options, hooks);
+  });
 
 const strip = (events: LiveEvent[]) => events.filter((e) => e.type !== "partial");
 
@@ -77,6 +103,38 @@ describe("a live session", () => {
     expect(fast).toBeGreaterThan(slow);
   }, 180_000);
 
+  test("live audio: a partial still decoding when the turn ends is cancelled, and the final text does not wait for it", async () => {
+    // a preview that would never finish: only cancelling it at the turn's end lets the final come
+    const log: string[] = [];
+    let started = 0;
+    const hang = (signal: AbortSignal) => {
+      started++;
+      return new Promise<void>((_, reject) => signal.addEventListener("abort", () => (log.push("cancelled"), reject(new SonaError("aborted", "cancelled")))));
+    };
+    const first = spoken.samples.subarray(0, Math.round((spoken.utterances[0]!.end + 1) * 16000));
+    await live(first, { engine: withPartials(hang), decode: { ...decode, noFallback: false }, onEvent: (e) => log.push(e.type) });
+    expect(log).toEqual(["speech_started", "speech_stopped", "cancelled", "committed", "utterance"]);
+    // one preview started; every later due one was skipped while it decoded
+    expect(started).toBe(1);
+  }, 60_000);
+
+  test("live audio: partials decode beside the audio, one at a time, and come before the final text", async () => {
+    let running = 0;
+    let most = 0;
+    const slow = async () => {
+      most = Math.max(most, ++running);
+      await Bun.sleep(500);
+      running--;
+    };
+    const first = spoken.samples.subarray(0, Math.round((spoken.utterances[0]!.end + 1) * 16000));
+    const events = await live(first, { engine: withPartials(slow), decode: { ...decode, noFallback: false } });
+    const types = events.map((e) => e.type);
+    expect(most).toBe(1);
+    expect(types.filter((t) => t === "partial").length).toBeGreaterThanOrEqual(1);
+    expect(types.slice(-3)).toEqual(["speech_stopped", "committed", "utterance"]);
+    expect(types.indexOf("partial")).toBeGreaterThan(types.indexOf("speech_started"));
+  }, 60_000);
+
   test("an utterance that never pauses is cut at the longest and goes on", async () => {
     // the three sentences back to back with no silence: one turn, cut every 2 s here
     const u = spoken.utterances;
@@ -115,18 +173,10 @@ describe("a live session", () => {
 
   test("the next utterance is prompted with the committed text's tail", async () => {
     const prompts: (string | undefined)[] = [];
-    const spy: Engine = {
-      model: engine.model,
-      load: (path, o) => engine.load(path, o),
-      unload: () => engine.unload(),
-      detectSpeech: (samples, vad) => engine.detectSpeech(samples, vad),
-      openSpeechStream: (path) => engine.openSpeechStream(path),
-      close: () => engine.close(),
-      transcribe: (samples, options, hooks) => {
-        prompts.push(options.prompt);
-        return engine.transcribe(samples, options, hooks);
-      },
-    };
+    const spy = wrapTranscribe(engine, (next) => (samples, options, hooks) => {
+      prompts.push(options.prompt);
+      return next(samples, options, hooks);
+    });
     const events = await run(spoken.samples, 100, { engine: spy, partialMode: "off", decode: { ...decode, prompt: "Glossary." } });
     const texts = events.flatMap((e) => (e.type === "utterance" ? [e.text] : []));
     expect(prompts[0]).toBe("Glossary.");

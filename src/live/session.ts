@@ -1,8 +1,13 @@
 // A live transcription session: 16 kHz mono f32 chunks in, typed events out (events.ts). Input is
 // handled strictly in order by one loop (audio, commits and clears queue behind each other), so
-// the same audio and chunking give the same turns and the same partial cadence at any pace: turns
-// come from the stream's Silero probabilities (turns.ts), and partials fall due by the audio's
-// clock, not the wall's. Decoding is the ordinary engine.transcribe on the utterance's samples.
+// the same audio and chunking give the same turns at any pace: turns come from the stream's Silero
+// probabilities (turns.ts), and partials fall due by the audio's clock, not the wall's. What a due
+// partial does depends on the sender. Live audio (arriving at about real time): the partial decodes
+// beside the audio, a due partial is skipped while the last one still decodes, and a partial still
+// decoding when its turn ends is cancelled, so previews never make the decoder fall behind and the
+// final text never waits behind one. Audio sent ahead of real time (a file, a backlog): nobody
+// watches the previews live, so every due partial is decoded in line, which gives the same events
+// for the same input however fast the machine is. Decoding is the ordinary engine.transcribe.
 // Memory: the open utterance (at most maxUtteranceS) and a pre-roll, plus input not yet handled
 // (refused past maxBacklogS).
 import type { DecodeOptions, Engine, SpeechStream } from "../engine/index.ts";
@@ -33,6 +38,8 @@ export const MAX_UTTERANCE_S = 25;
 export const PROMPT_TAIL_CHARS = 200;
 /** partials are skipped while this much input waits (the loop is behind; the final text matters more) */
 const PARTIAL_BACKLOG_S = 30;
+/** a sender whose audio so far exceeds AHEAD.factor × its wall time + AHEAD.slackS is ahead of real time */
+const AHEAD = { factor: 1.5, slackS: 1 } as const;
 /** input beyond this much waiting is refused with an error event */
 export const MAX_BACKLOG_S = 300;
 
@@ -48,6 +55,13 @@ interface Open {
   onset: number;
   from: number;
   lastPartialAt: number;
+}
+
+/** a partial decoding beside the audio */
+interface Preview {
+  cancel: AbortController;
+  /** settles (never rejects) once its event is out, or it failed or was cancelled */
+  done: Promise<void>;
 }
 
 export class LiveSession {
@@ -66,6 +80,10 @@ export class LiveSession {
   private nextId = 0;
   private committedText = "";
   private lastDecodeMs = 0;
+  private preview: Preview | null = null;
+  /** the sender's pace: audio received (samples) since the wall time of the first */
+  private received = 0;
+  private firstReceivedAt = 0;
   private readonly prefix: number;
   private readonly maxUtterance: number;
 
@@ -83,6 +101,8 @@ export class LiveSession {
       return;
     }
     this.pending += samples.length;
+    if (this.received === 0) this.firstReceivedAt = performance.now();
+    this.received += samples.length;
     this.enqueue({ kind: "audio", samples: samples.slice() });
   }
 
@@ -146,7 +166,7 @@ export class LiveSession {
           await this.audio(item.samples);
           this.pending -= item.samples.length;
         } else if (item.kind === "commit") await this.manualCommit();
-        else if (item.kind === "clear") this.drop();
+        else if (item.kind === "clear") await this.drop();
         else if (item.kind === "handled") item.done();
         else {
           await this.flush();
@@ -222,14 +242,47 @@ export class LiveSession {
     const intervalMs = mode === "auto" ? 3 * this.lastDecodeMs : (this.o.partialIntervalMs ?? PARTIAL_INTERVAL.defaultMs);
     const interval = (clamp(intervalMs || PARTIAL_INTERVAL.defaultMs, PARTIAL_INTERVAL.minMs, PARTIAL_INTERVAL.maxMs) / 1000) * SAMPLE_RATE;
     if (this.buffer.to - this.open.lastPartialAt < interval) return;
+    const ahead = this.senderAhead();
+    if (this.preview) {
+      if (!ahead) return; // live: the decoder is still on the last one
+      await this.preview.done;
+    }
     const u = this.open;
     u.lastPartialAt = this.buffer.to;
-    try {
-      const text = await this.decode(this.buffer.copyFrom(u.from), true);
-      this.emit({ type: "partial", id: u.id, start: seconds(u.onset), end: seconds(this.buffer.to), text });
-    } catch (err) {
-      if (!this.closed && !(err instanceof SonaError && err.code === "aborted")) throw err;
-    }
+    const preview = this.startPreview(u);
+    if (ahead) await preview.done;
+  }
+
+  private senderAhead(): boolean {
+    const wallS = (performance.now() - this.firstReceivedAt) / 1000;
+    return this.received / SAMPLE_RATE > AHEAD.factor * wallS + AHEAD.slackS;
+  }
+
+  private startPreview(u: Open): Preview {
+    const cancel = new AbortController();
+    const end = this.buffer.to;
+    const done = this.decode(this.buffer.copyFrom(u.from), true, cancel.signal).then(
+      (text) => {
+        // its turn may have ended while it decoded: then the final text is what counts
+        if (this.open === u) this.emit({ type: "partial", id: u.id, start: seconds(u.onset), end: seconds(end), text });
+      },
+      (err) => {
+        if (this.closed || cancel.signal.aborted || (err instanceof SonaError && err.code === "aborted")) return;
+        // a preview that fails costs the session nothing: say so, and the final decode goes on
+        this.emit({ type: "error", error: err instanceof SonaError ? err : new SonaError("internal_error", String(err)) });
+      },
+    );
+    const preview: Preview = { cancel, done: done.finally(() => { if (this.preview === preview) this.preview = null; }) };
+    this.preview = preview;
+    return preview;
+  }
+
+  /** Cancels a partial still decoding and waits until the engine has let it go. */
+  private async stopPreview(): Promise<void> {
+    const p = this.preview;
+    if (!p) return;
+    p.cancel.abort(new SonaError("aborted", "the turn ended"));
+    await p.done;
   }
 
   /** Closes the open utterance at stream position `end` and decodes it. */
@@ -237,6 +290,7 @@ export class LiveSession {
     const u = this.open;
     if (!u) return;
     this.open = null;
+    await this.stopPreview();
     const samples = this.buffer.copyFrom(u.from);
     // the next turn's pre-roll may reach back into this one's trailing silence; manual commits cut clean
     this.buffer.keepLast(this.turns ? this.prefix : 0);
@@ -266,8 +320,9 @@ export class LiveSession {
     await this.finalize(this.buffer.to);
   }
 
-  private drop(): void {
+  private async drop(): Promise<void> {
     this.open = null;
+    await this.stopPreview();
     this.turns?.reset();
     this.buffer.keepLast(0);
     this.emit({ type: "cleared" });
@@ -284,12 +339,14 @@ export class LiveSession {
     await this.finalize(this.buffer.to);
   }
 
-  /** A partial is one greedy pass (no temperature fallback): it is soon decoded again anyway. */
-  private async decode(samples: Float32Array, partial: boolean): Promise<string> {
+  /** A partial is greedy only (no temperature fallback): it is soon decoded again anyway. */
+  private async decode(samples: Float32Array, partial: boolean, cancel?: AbortSignal): Promise<string> {
     const t0 = performance.now();
     const prompt = [this.o.decode.prompt, tail(this.committedText, PROMPT_TAIL_CHARS)].filter(Boolean).join(" ") || undefined;
-    const options = { ...this.o.decode, prompt, vad: undefined, noFallback: partial || this.o.decode.noFallback };
-    const result = await this.o.engine.transcribe(samples, options, { signal: this.abort.signal });
+    // an utterance (≤ 25 s) fits one window: one pass, whatever timestamps the model emits inside it
+    const options = { ...this.o.decode, prompt, vad: undefined, singleSegment: true, noFallback: partial || this.o.decode.noFallback };
+    const signal = cancel ? AbortSignal.any([this.abort.signal, cancel]) : this.abort.signal;
+    const result = await this.o.engine.transcribe(samples, options, { signal });
     this.lastDecodeMs = performance.now() - t0;
     return result.segments.map((s) => s.text).join("").trim();
   }

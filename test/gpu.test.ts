@@ -167,7 +167,7 @@ describe.skipIf(!supported)("Vulkan on lavapipe", () => {
     }, 120_000);
   }
 
-  test("out of device memory during a transcription: 503 gpu_out_of_memory (also as a stream's error event), and the next one works", async () => {
+  test("out of device memory: while loading, the CPU instead; during a transcription, 503 gpu_out_of_memory (also as a stream's error event), and the next one works", async () => {
     // vk-oom.c fails every device allocation while the trigger file exists
     const preload = join(dir, "vk-oom.so");
     const cc = Bun.spawnSync(["gcc", "-shared", "-fPIC", "-O1", "-o", preload, join(import.meta.dir, "helpers/vk-oom.c"), "-ldl"], { stderr: "pipe" });
@@ -196,8 +196,15 @@ describe.skipIf(!supported)("Vulkan on lavapipe", () => {
       expect(res.status).toBe(400);
       expect((await res.json()).error).toMatchObject({ code: "invalid_request", param: "gpu_device" });
 
-      // (out of memory while the weights load is not exercised here: whisper.cpp 1.9.1 then aborts
-      // in ggml, see the notes; Sona checks the device's free memory first, src/gpu/load.ts)
+      // out of device memory while the weights load: the model loads on the CPU instead
+      // (load-oom.patch; whisper.cpp 1.9.1 aborted the process here), and transcribes
+      writeFileSync(trigger, "");
+      const fellBack = await load({ gpu_device: lavapipe });
+      expect(fellBack.device).toBe("cpu");
+      expect(fellBack.fallback_reason).toMatch(/GPU \d+ .*failed/);
+      expect((await transcribe()).status).toBe(200);
+      unlinkSync(trigger);
+
       const onGpu = await load({ gpu_device: lavapipe });
       expect(onGpu.device).toMatch(/llvmpipe/);
       expect(onGpu.fallback_reason).toBeUndefined();

@@ -10,7 +10,9 @@ import { join, resolve } from "node:path";
 export const ROOT = resolve(import.meta.dir, "../..");
 export const PATCH_DIR = join(ROOT, "scripts/whisper");
 /** Sona's patches to src/whisper.cpp, applied in this order; each says in its hunks why it exists. */
-export const WHISPER_PATCHES = ["abort-in-graph.patch", "mel-in-place.patch", "vad-fixes.patch", "sampling-per-call.patch"];
+export const WHISPER_PATCHES = [
+  "abort-in-graph.patch", "mel-in-place.patch", "vad-fixes.patch", "sampling-per-call.patch", "kv-cache-oom.patch", "load-oom.patch",
+];
 
 /** Copies a cache entry into lib/ unless lib/<stamp> already names its key. */
 export function installCached(cached: string, libDir: string, stamp: string, key: string): void {

@@ -15,9 +15,12 @@
 
 #define SONA_API __attribute__((visibility("default")))
 
-// Added to whisper.cpp (not to whisper.h) by Sona's patches: vad-fixes.patch, sampling-per-call.patch.
+// Added to whisper.cpp (not to whisper.h) by Sona's patches: vad-fixes.patch, sampling-per-call.patch,
+// mel-in-place.patch.
 int whisper_full_with_state_vad(struct whisper_context *ctx, struct whisper_state *state,
                                 struct whisper_full_params params, const float *samples, int n_samples);
+int whisper_pcm_to_mel_consuming_with_state(struct whisper_context *ctx, struct whisper_state *state,
+                                            float *samples, int n_samples, int n_threads);
 float whisper_full_get_segment_temperature_from_state(struct whisper_state *state, int i_segment);
 
 // ---- by-value twins ------------------------------------------------------------------------
@@ -38,6 +41,16 @@ SONA_API int sona_full(struct whisper_context *ctx, struct whisper_state *state,
         p.abort_callback_user_data = abort_flag;
     }
     return whisper_full_with_state_vad(ctx, state, p, samples, n_samples);
+}
+
+// whisper_pcm_to_mel_with_state for samples the caller is done with: while the mel is made, the
+// pages of the samples that the rest of it does not read are returned to the OS, so an hour of
+// audio (230 MB) and its mel (115 MB) never take more than the samples alone. Afterwards they read as
+// zeros: only for a caller that reads them no more (no word timestamps, no VAD; whisper_full then
+// runs on this mel with no samples) and frees them next.
+SONA_API int sona_pcm_to_mel_consuming(struct whisper_context *ctx, struct whisper_state *state,
+                                       float *samples, int n_samples, int n_threads) {
+    return whisper_pcm_to_mel_consuming_with_state(ctx, state, samples, n_samples, n_threads);
 }
 
 // The weights and vocabulary only: every slot makes its own state with whisper_init_state.

@@ -11,7 +11,7 @@ const SYMBOLS = {
   whisper_free_state: { args: ["ptr"], returns: "void" },
   sona_token_data: { args: ["ptr", "i32", "i32", "ptr"], returns: "void" },
   sona_detect_language: { args: ["ptr", "ptr", "ptr", "i32", "i32", "ptr"], returns: "i32" },
-  whisper_pcm_to_mel_with_state: { args: ["ptr", "ptr", "ptr", "i32", "i32"], returns: "i32" },
+  sona_pcm_to_mel_consuming: { args: ["ptr", "ptr", "ptr", "i32", "i32"], returns: "i32" },
   sona_log_set_level: { args: ["i32"], returns: "void" },
   sona_last_error: { args: [], returns: "cstring" },
   sona_clear_last_error: { args: [], returns: "void" },

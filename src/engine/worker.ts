@@ -258,12 +258,19 @@ function decode(m: Extract<ToWorker, { type: "run" }>): Reply {
   const whole = { offsetCs: 0, endCs: Number.POSITIVE_INFINITY, progress: (p: number) => p };
   if (o.vad?.mode === "spans") {
     rc = decodeBySpan(samples, spans!, o, m.abort, call);
-  } else if (!o.vad && !o.wordTimestamps && lib!.whisper_pcm_to_mel_with_state(c, st, samples, n, threads) === 0) {
+  } else if (!o.vad && !o.wordTimestamps) {
     // whisper_full needs the samples only for the log-mel spectrogram, and for the signal energy
     // behind word timestamps (and for its VAD). Otherwise the mel is made first and the samples
     // (230 MB for an hour) are let go before inference; with none, whisper_full uses that mel.
+    // The consuming call gives their pages back while it makes the mel (115 MB for an hour), so
+    // the two never take more than the samples alone; the samples read as zeros afterwards. That is safe:
+    // nothing reads them again. Language detection has already run; there are no VAD spans and
+    // no token energies (the conditions above); whisper_full gets no samples; the main thread
+    // gave this buffer up when it transferred it here (diarize reads its own stereo channels);
+    // and release() detaches it now. (It cannot fail once it has begun; if it fails, the request does.)
+    rc = lib!.sona_pcm_to_mel_consuming(c, st, samples, n, threads);
     release(samples);
-    rc = call(null, 0, whole, { clearContext: true, withPrompt: true });
+    if (rc === 0) rc = call(null, 0, whole, { clearContext: true, withPrompt: true });
   } else {
     rc = call(samples, n, whole, { clearContext: true, withPrompt: true });
   }

@@ -12,6 +12,7 @@ export const PATCH_DIR = join(ROOT, "scripts/whisper");
 /** Sona's patches to src/whisper.cpp, applied in this order; each says in its hunks why it exists. */
 export const WHISPER_PATCHES = [
   "abort-in-graph.patch", "mel-in-place.patch", "vad-fixes.patch", "sampling-per-call.patch", "kv-cache-oom.patch", "load-oom.patch",
+  "vad-batch.patch",
 ];
 
 /** Copies a cache entry into lib/ unless lib/<stamp> already names its key. */

@@ -81,11 +81,13 @@ SONA_API int sona_detect_language(struct whisper_context *ctx, struct whisper_st
 
 // ---- voice activity detection ---------------------------------------------------------------
 
-// A Silero VAD context on one thread: its graph runs once per 32 ms chunk, and waking ggml's
-// thread pool for every chunk costs far more than the chunk itself (see vad-fixes.patch).
-SONA_API struct whisper_vad_context *sona_vad_init(const char *path) {
+// A Silero VAD context on n_threads. whisper.cpp's default (4) is wrong twice over here: each graph
+// wakes ggml's thread pool, which costs more than a graph of a few chunks (a live stream's), and
+// more threads than cores spin (see vad-fixes.patch). A file's pass, 128 chunks per graph
+// (vad-batch.patch), gains from a second thread.
+SONA_API struct whisper_vad_context *sona_vad_init(const char *path, int n_threads) {
     struct whisper_vad_context_params p = whisper_vad_default_context_params();
-    p.n_threads = 1;
+    p.n_threads = n_threads;
     p.use_gpu = false;
     return whisper_vad_init_from_file_with_params(path, p);
 }

@@ -27,7 +27,7 @@ const SYMBOLS = {
   whisper_full_get_segment_text_from_state: { args: ["ptr", "i32"], returns: "ptr" },
   whisper_full_get_segment_no_speech_prob_from_state: { args: ["ptr", "i32"], returns: "f32" },
   whisper_full_get_segment_temperature_from_state: { args: ["ptr", "i32"], returns: "f32" },
-  sona_vad_init: { args: ["cstring"], returns: "ptr" },
+  sona_vad_init: { args: ["cstring", "i32"], returns: "ptr" },
   sona_vad_default_params: { args: ["ptr"], returns: "void" },
   sona_vad_segments: { args: ["ptr", "ptr", "ptr", "i32"], returns: "ptr" },
   whisper_vad_segments_n_segments: { args: ["ptr"], returns: "i32" },

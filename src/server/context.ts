@@ -126,9 +126,11 @@ export class ServerContext {
     return model ? basename(model.path) : null;
   }
 
+  /** the same file with the same options is loaded, and where they asked for it (a load that fell
+   *  back to the CPU is tried on the GPU again: the memory it lacked may be free now) */
   isLoaded(path: string, options: LoadOptions): boolean {
     const m = this.model;
-    return m !== null && m.path === path && m.gpuDevice === options.gpuDevice && m.noGpu === (options.noGpu ?? false) && m.file === fileIdentity(path);
+    return m !== null && !this.engine.model?.fallbackReason && m.path === path && m.gpuDevice === options.gpuDevice && m.noGpu === (options.noGpu ?? false) && m.file === fileIdentity(path);
   }
 
   recordLoad(path: string, options: LoadOptions): void {

@@ -111,7 +111,7 @@ export async function liveRow(ctx: BenchContext): Promise<RowResult> {
     const figures: Figure[] = [
       figure("last speech chunk → final text, minus silence_duration_ms", summarize(main.final), "ms"),
       value("final latency p50 / p95", `${fmt(p50)} / ${fmt(percentile(main.final, 95))} ms`),
-      figure("batch inference of the same audio", summarize(batch), "ms"),
+      figure("inference of each final (its own decode: the batch figure)", summarize(batch), "ms"),
       figure("speech start → first partial", summarize(main.firstPartial), "ms"),
       figure("audio between partials at the 700 ms cadence", summarize(main.partialGaps), "ms"),
       value("largest backlog at the 700 ms cadence", `${fmt(main.maxBacklogS, 2)} s`),

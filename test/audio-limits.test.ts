@@ -57,6 +57,24 @@ async function settledRss(pid: number, idle: number): Promise<number> {
   return rss;
 }
 
+/** The 200 MB, 104-minute 16 kHz WAV both memory tests upload, written once (in pieces). */
+let longWav: { path: string; samples: number } | undefined;
+function long104(): { path: string; samples: number } {
+  if (!longWav) {
+    const path = join(dir, "long.wav");
+    longWav = { path, samples: writeWav(path, 104 * 60, 16000, 16) };
+  }
+  return longWav;
+}
+
+/** `sona serve` on the micro model, warmed (the worker and the whisper state exist), its idle RSS,
+ *  and the peak goal for the 104-minute file: 1.3 × its decoded samples + 150 MB. */
+async function warmServer(): Promise<{ sona: SonaProcess; pid: number; idle: number; goal: number }> {
+  const sona = await spawnSona(["--port", "0", "--tmp-dir", uploads, MICRO_EN]);
+  expect((await post(sona, JFK)).status).toBe(200);
+  return { sona, pid: sona.proc.pid, idle: memory(sona.proc.pid).rss, goal: (1.3 * long104().samples * 4) / MB + 150 };
+}
+
 function post(sona: SonaProcess, path: string, fields: Record<string, string> = {}, route = "transcriptions", signal?: AbortSignal): Promise<Response> {
   const form = new FormData();
   form.append("no_fallback", "true"); // random weights: no temperature fallback
@@ -170,14 +188,9 @@ describe("memory of sona serve (a child process, /proc/<pid>/status)", () => {
   // far too long on 2 cores), so the worker drops the samples at once instead of after whisper_full;
   // the peak (the samples held once, in one process or the other) is the same.
   test("a 200 MB, 104-minute 16 kHz WAV, twice: peak under 1.3 x samples + 150 MB, back within 50 MB of idle after each", async () => {
-    const path = join(dir, "long.wav");
-    const samples = writeWav(path, 104 * 60, 16000, 16);
-    const sona = await spawnSona(["--port", "0", "--tmp-dir", uploads, MICRO_EN]);
+    const { path } = long104();
+    const { sona, pid, idle, goal } = await warmServer();
     try {
-      const pid = sona.proc.pid;
-      expect((await post(sona, JFK)).status).toBe(200); // the worker and the whisper state exist
-      const idle = memory(pid).rss;
-      const goal = (1.3 * samples * 4) / MB + 150;
       for (let round = 1; round <= 2; round++) {
         const res = await post(sona, path, { translate: "true" });
         expect(res.status).toBe(400);
@@ -191,7 +204,6 @@ describe("memory of sona serve (a child process, /proc/<pid>/status)", () => {
       }
     } finally {
       await stop(sona);
-      rmSync(path, { force: true });
     }
   }, 600_000);
 
@@ -202,14 +214,9 @@ describe("memory of sona serve (a child process, /proc/<pid>/status)", () => {
   // passed by then, and decoding 104 minutes of a synthetic model's junk would take 8 to 30 minutes
   // here. Leaving aborts it; the state that held the mel is made anew after such a long job.
   test("a plain transcription of the 104-minute WAV: peak under 1.3 x samples + 150 MB; within 50 MB of idle after it and after 3 more requests", async () => {
-    const path = join(dir, "long-plain.wav");
-    const samples = writeWav(path, 104 * 60, 16000, 16);
-    const sona = await spawnSona(["--port", "0", "--tmp-dir", uploads, MICRO_EN]);
+    const { path } = long104();
+    const { sona, pid, idle, goal } = await warmServer();
     try {
-      const pid = sona.proc.pid;
-      expect((await post(sona, JFK)).status).toBe(200);
-      const idle = memory(pid).rss;
-      const goal = (1.3 * samples * 4) / MB + 150;
       const leave = new AbortController();
       const res = await post(sona, path, { stream: "true", response_format: "json" }, "transcriptions", leave.signal);
       expect(res.status).toBe(200);
@@ -229,7 +236,6 @@ describe("memory of sona serve (a child process, /proc/<pid>/status)", () => {
       expect(readdirSync(uploads)).toEqual([]);
     } finally {
       await stop(sona);
-      rmSync(path, { force: true });
     }
   }, 1_200_000);
 });
